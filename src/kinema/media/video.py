@@ -1,0 +1,128 @@
+"""The one video encoder: H.264 yuv420p MP4 with faststart, fed frame by frame.
+
+Encoding runs on its own thread behind a small bounded queue, so an engine renders
+frame k+1 while frame k is encoded (PyAV and OpenCV release the GIL), and memory stays
+flat whatever the clip length.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from kinema.job import Job, RenderedVideo
+
+_DONE = object()
+
+
+class VideoWriter:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        width: int,
+        height: int,
+        fps: int,
+        crf: int = 18,
+        preset: str = "veryfast",
+        queue_size: int = 4,
+    ) -> None:
+        if width % 2 or height % 2:
+            raise ValueError(f"H.264 yuv420p needs even dimensions, got {width}x{height}")
+        self.path = Path(path)
+        self.width, self.height = width, height
+        self._container = av.open(str(self.path), mode="w", options={"movflags": "+faststart"})
+        stream = self._container.add_stream("libx264", rate=fps)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": str(crf), "preset": preset}
+        self._stream = stream
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="kinema-encoder", daemon=True)
+        self._thread.start()
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        """Queue one RGB uint8 frame of the writer's size."""
+        if self._error is not None:
+            raise self._error
+        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
+            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}x{self.width}x3 uint8")
+        self._queue.put(frame)
+        self.frames += 1
+
+    def close(self) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+    def _run(self) -> None:
+        try:
+            while (item := self._queue.get()) is not _DONE:
+                vf = av.VideoFrame.from_ndarray(item, format="rgb24")  # type: ignore[arg-type]
+                for packet in self._stream.encode(vf):
+                    self._container.mux(packet)
+            for packet in self._stream.encode():
+                self._container.mux(packet)
+        except BaseException as exc:  # surfaced to the producer on its next write/close
+            self._error = exc
+            while self._queue.get() is not _DONE:  # drain so the producer never blocks
+                pass
+        finally:
+            self._container.close()
+
+
+def encode_job_video(
+    job: Job,
+    frames: Iterable[np.ndarray],
+    *,
+    index: int = 0,
+    watermark: Callable[[np.ndarray], np.ndarray] | None = None,
+    on_frame: Callable[[int], None] | None = None,
+) -> RenderedVideo:
+    """Encode one video of `job` (and its watermarked twin when asked for)."""
+    job.out_dir.mkdir(parents=True, exist_ok=True)
+    clean = job.out_dir / f"video-{index}.mp4"
+    marked = job.out_dir / f"video-{index}-wm.mp4" if job.watermark and watermark else None
+    size = dict(width=job.width, height=job.height, fps=job.fps)
+    writers = [VideoWriter(clean, **size)]
+    if marked is not None:
+        writers.append(VideoWriter(marked, **size))
+    try:
+        for i, frame in enumerate(frames):
+            writers[0].write(frame)
+            if marked is not None and watermark is not None:
+                writers[1].write(watermark(frame))
+            if on_frame is not None:
+                on_frame(i + 1)
+    except BaseException:
+        for w in writers:
+            w.abort()
+        raise
+    for w in writers:
+        w.close()
+    return RenderedVideo(path=clean, watermarked=marked)
