@@ -1,0 +1,142 @@
+"""The app factory: no import-time side effects; everything is built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request, Response
+
+from kinema import __version__
+from kinema.api import errors, files, gateway, health, kling, v3
+from kinema.api.context import Services
+from kinema.callbacks import CallbackSender, make_notifier
+from kinema.catalogue import Catalogue
+from kinema.engines.registry import EngineSet
+from kinema.logs import request_id
+from kinema.media.images import ImageLimits
+from kinema.settings import Settings
+from kinema.storage import build_storage
+from kinema.tasks.db import make_engine, migrate, session_factory
+from kinema.tasks.pool import WorkerPool
+from kinema.tasks.repository import TaskRepository
+from kinema.tasks.runner import TaskRunner
+from kinema.tasks.service import Dispatcher, TaskService
+
+log = logging.getLogger("kinema")
+
+
+@dataclass
+class Runtime:
+    """Everything a process needs to store and run tasks (API or worker)."""
+
+    settings: Settings
+    catalogue: Catalogue
+    repo: TaskRepository
+    storage: object
+    engines: EngineSet
+    sender: CallbackSender
+
+    def sign(self, key: str) -> tuple[str, int]:
+        return self.storage.url(key, self.settings.url_ttl), self.settings.url_ttl  # type: ignore[attr-defined]
+
+    def runner(self) -> TaskRunner:
+        return TaskRunner(self.repo, self.storage, self.engines, self.catalogue,  # type: ignore[arg-type]
+                          self.settings)
+
+    def pool(self, size: int) -> WorkerPool:
+        return WorkerPool(self.runner(), self.repo, size=size,
+                          lease_seconds=self.settings.lease_seconds,
+                          max_attempts=self.settings.max_attempts)
+
+
+def build_runtime(settings: Settings, *, preload: set[str] | None = None) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.db_url)
+    migrate(db)
+    storage = build_storage(settings)
+    catalogue = Catalogue.load(settings.models_file)
+
+    def sign(key: str) -> tuple[str, int]:
+        return storage.url(key, settings.url_ttl), settings.url_ttl
+
+    repo = TaskRepository(session_factory(db), make_notifier(sign))
+    engines = EngineSet(catalogue, settings)
+    engines.preload(preload)
+    sender = CallbackSender(
+        repo, secret=settings.webhook_secret, timeout=settings.callback_timeout,
+        attempts=settings.callback_attempts, backoff=settings.callback_backoff,
+        allow_private=settings.allow_private_urls)
+    return Runtime(settings=settings, catalogue=catalogue, repo=repo, storage=storage,
+                   engines=engines, sender=sender)
+
+
+class _NoDispatch:
+    """API-only process without a broker: separate `kinema worker` processes poll the database."""
+
+    def submit(self, task_id: str, queue: str | None = None) -> None:
+        return None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = build_runtime(settings)
+        dispatcher: Dispatcher
+        pool = None
+        if settings.broker_url:
+            from kinema.tasks.celery_dispatch import CeleryDispatcher
+
+            dispatcher = CeleryDispatcher(settings, rt.catalogue)
+            app.state.broker_ping = dispatcher.ping
+        elif settings.workers > 0:
+            pool = rt.pool(settings.workers)
+            dispatcher = pool
+        else:
+            dispatcher = _NoDispatch()
+        app.state.settings = settings
+        app.state.runtime = rt
+        app.state.services = Services(
+            settings=settings, catalogue=rt.catalogue, repo=rt.repo, storage=rt.storage,  # type: ignore[arg-type]
+            tasks=TaskService(rt.repo, rt.storage, dispatcher,  # type: ignore[arg-type]
+                              max_active=settings.max_active_tasks),
+            limits=ImageLimits(max_bytes=settings.max_image_bytes,
+                               max_pixels=settings.max_image_pixels,
+                               allow_private_urls=settings.allow_private_urls,
+                               fetch_timeout=settings.fetch_timeout))
+        rt.sender.start()
+        if pool is not None:
+            pool.start()
+        log.info("kinema ready", extra={"version": __version__, "workers": settings.workers,
+                                        "database": settings.db_url.split("://")[0],
+                                        "open_access": settings.open_access})
+        try:
+            yield
+        finally:
+            if pool is not None:
+                pool.stop()
+            rt.sender.stop()
+
+    app = FastAPI(title="kinema", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    errors.install(app)
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id") or str(uuid.uuid4())
+        token = request_id.set(rid)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["x-request-id"] = rid
+        return response
+
+    for module in (kling, gateway, v3, files, health):
+        app.include_router(module.router)
+    return app

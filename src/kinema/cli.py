@@ -1,0 +1,114 @@
+"""The command line: serve | worker | generate | submit | tasks | models."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+import typer
+from rich.console import Console
+
+from kinema.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="kinema: image-to-video that speaks Kling.")
+err = Console(stderr=True)
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except Exception as exc:
+        err.print(f"[red]error:[/red] bad settings: {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Address to bind (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, help="Port (default 8000)."),
+    workers: int | None = typer.Option(None, help="In-process workers (KINEMA_WORKERS)."),
+) -> None:
+    """Run the API (and, without a broker, the workers)."""
+    import uvicorn
+
+    from kinema import logs
+    from kinema.api import create_app
+    from kinema.errors import ConfigError
+
+    settings = _settings(host=host, port=port, workers=workers)
+    logs.configure(settings.log_level)
+    if settings.open_access and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print("[yellow]No KINEMA_API_KEYS or KINEMA_ACCESS_KEYS set: the service is open, so it "
+                  f"binds to loopback only (127.0.0.1), not {settings.host}.[/yellow]")
+        settings = _settings(host="127.0.0.1", port=settings.port, workers=workers)
+    elif settings.open_access:
+        err.print("[yellow]No KINEMA_API_KEYS or KINEMA_ACCESS_KEYS set: open to one anonymous "
+                  "tenant, bound to loopback only.[/yellow]")
+    err.print(f"kinema listening on http://{settings.host}:{settings.port} "
+              f"(data in {settings.data_dir})")
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_config=None, access_log=False)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def worker(
+    concurrency: int = typer.Option(1, help="Tasks run at once by this process."),
+    queues: str | None = typer.Option(None, help="Comma-separated queues (with a broker)."),
+) -> None:
+    """Run workers: Celery consumers with KINEMA_BROKER_URL, else database pollers."""
+    from kinema import logs
+    from kinema.api.app import build_runtime
+    from kinema.errors import ConfigError
+
+    settings = _settings()
+    logs.configure(settings.log_level)
+    if settings.broker_url:
+        from kinema.tasks.celery_worker import run_celery_worker
+
+        run_celery_worker(settings, concurrency=concurrency, queues=queues)
+        return
+    try:
+        rt = build_runtime(settings)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    pool = rt.pool(concurrency)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    rt.sender.start()
+    pool.start()
+    err.print(f"kinema worker polling the database with {concurrency} slot(s)")
+    done.wait()
+    pool.stop()
+    rt.sender.stop()
+
+
+@app.command()
+def models() -> None:
+    """List the model catalogue as it stands after KINEMA_MODELS_FILE."""
+    from rich.table import Table
+
+    from kinema.catalogue import Catalogue
+
+    settings = _settings()
+    table = Table("model", "engine", "modes", "fps", "resolution", "controls")
+    for p in Catalogue.load(settings.models_file).profiles():
+        controls = "; ".join(f"{m}: {', '.join(f'{c} {list(d)}' for c, d in cs.items())}"
+                             for m, cs in p.controls.items()) or "-"
+        table.add_row(p.name, p.engine, ",".join(p.modes), str(p.fps),
+                      ", ".join(f"{m} {s}p" for m, s in p.resolution.items()), controls)
+    Console().print(table)
+
+
+def main() -> None:  # pragma: no cover
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
