@@ -10,14 +10,14 @@ Scale of the Kling axes (linear in the value; the seed's variant multiplies it b
 - zoom ±10: focal length x1.5 for -10 (zoom in), field of view x1.5 for +10 (zoom out)
 
 Every view is `centre . move(e) . safety(s)`: the move starts at identity, so frame 0 is the
-input image, and `s` is the smallest extra zoom (bisected on the four view corners, per
-frame) that keeps the view inside the image. Only a zoom out must see past the image; it
+input image, and `s` is an extra zoom that keeps the view inside the image. Per frame, the
+least such zoom is bisected on the four view corners; `s` eases up to the largest of these
+over the first 20% of the move and then holds (never below the per-frame least), so the
+rest of the move has a constant zoom and a pan is a pure, jitter-free translation. Only a zoom out must see past the image; it
 shows the image's edges mirrored and blurred (see `source.py`).
 
-The move's progress `e(t)` is re-timed by arc length: the on-screen displacement between
-views is integrated, and frames are spaced so that this displacement follows the easing
-curve. A "linear" easing therefore gives a constant on-screen speed even while the safety
-zoom grows.
+The move's progress is `e = ease(t)` (smoothstep by default; "linear" gives a constant
+speed once the safety zoom has settled).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ AXIS_SCALE = {
     "zoom": 0.05,  # zoom factor change per unit
 }
 HFOV = math.radians(60.0)
+SAFETY_RAMP = 0.2  # share of the move over which the safety zoom reaches its peak
+_PEAK_GRID = np.linspace(0.0, 1.0, 121)
 
 
 @dataclass(frozen=True)
@@ -137,21 +139,12 @@ def _views(move: Move, e: np.ndarray, width: int, height: int) -> np.ndarray:
     mats = move_matrices(move, e, width, height)
     if not move.widens:
         s = safety_zoom(mats, width, height)
+        # Reach the path's largest safety zoom early and hold it: after the ramp the zoom
+        # is constant, so a pan is a pure translation (no breathing) for most of the clip.
+        peak = float(safety_zoom(move_matrices(move, _PEAK_GRID, width, height), width, height).max())
+        s = np.maximum(s, 1 + (peak - 1) * ease(e / SAFETY_RAMP))
         mats = mats @ np.array([np.diag([1 / v, 1 / v, 1.0]) for v in s])
     return mats
-
-
-def _arc_length(move: Move, width: int, height: int, samples: int = 241) -> tuple[np.ndarray, np.ndarray]:
-    """Cumulative on-screen RMS displacement of a point grid along the move's progress."""
-    e = np.linspace(0.0, 1.0, samples)
-    views = _views(move, e, width, height)
-    gx, gy = np.meshgrid(np.linspace(-0.4, 0.4, 5) * width, np.linspace(-0.4, 0.4, 5) * height)
-    grid = np.stack([gx.ravel(), gy.ravel(), np.ones(gx.size)])
-    src = views[:-1] @ grid
-    back = np.linalg.inv(views[1:]) @ src
-    back = back[:, :2] / back[:, 2:3]
-    step = np.sqrt(np.mean(np.sum((back - grid[None, :2]) ** 2, axis=1), axis=1))
-    return e, np.concatenate([[0.0], np.cumsum(step)])
 
 
 def plan_views(
@@ -159,13 +152,7 @@ def plan_views(
     reverse: bool = False,
 ) -> np.ndarray:
     """(N, 3, 3) maps from output pixel to fitted-source pixel, one per frame time."""
-    e_grid, length = _arc_length(move, width, height)
-    eased = ease(1.0 - times if reverse else times, easing)
-    if length[-1] > 1e-6:
-        e = np.interp(eased * length[-1], length, e_grid)
-    else:
-        e = eased
-    e[eased <= 0.0] = 0.0  # exact identity at the start (or, reversed, at the end)
+    e = ease(1.0 - times if reverse else times, easing)
     views = _views(move, e, width, height)
     cx, cy = (width - 1) / 2, (height - 1) / 2
     centre = np.array([[1, 0, cx], [0, 1, cy], [0, 0, 1.0]])
