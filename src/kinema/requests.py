@@ -159,7 +159,8 @@ def _check_exclusive(draft: Draft, used: set[str]) -> None:
     groups = [g for g in ("end_frame", "motion_brush", "camera")
               if g in used or (g == "end_frame" and "end_frame_only" in used)]
     if len(groups) > 1:
-        wire = {"end_frame": draft.name("image_tail"), "motion_brush": "dynamic_masks/static_mask",
+        brush = "dynamic_masks" if draft.dynamic_masks else "static_mask"
+        wire = {"end_frame": draft.name("image_tail"), "motion_brush": brush,
                 "camera": draft.name("camera_control")}
         raise InvalidParameter(
             wire[groups[-1]],
@@ -207,7 +208,8 @@ def _check_sound(draft: Draft) -> None:
 
 def _check_capabilities(draft: Draft, profile: Profile, mode: str, used: set[str]) -> None:
     wire = {"end_frame": draft.name("image_tail"), "end_frame_only": draft.name("image_tail"),
-            "motion_brush": "dynamic_masks", "camera": draft.name("camera_control"),
+            "motion_brush": "dynamic_masks" if draft.dynamic_masks else "static_mask",
+            "camera": draft.name("camera_control"),
             "sound": "sound", "voice": "voice_list"}
     labels = {"end_frame": "an end frame", "end_frame_only": "an end frame without a start image",
               "motion_brush": "the motion brush", "camera": "camera control",
