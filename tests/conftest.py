@@ -21,7 +21,7 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with two bearer keys and two access-key pairs (four tenants)."""
     srv = start_server(tmp_path_factory.mktemp("keyed"), {
         "KINEMA_API_KEYS": "key-a,key-b",
-        "KINEMA_ACCESS_KEYS": "ak-one:sk-one-secret-0123456789abcdef,ak-two:sk-two-secret-0123456789abcdef",
+        "KINEMA_ACCESS_KEYS": "ak-one:sk-one-secret-0123456789abcdef-0123,ak-two:sk-two-secret-0123456789abcdef-0123",
     })
     yield srv
     srv.kill()
