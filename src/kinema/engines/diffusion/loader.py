@@ -88,6 +88,16 @@ def pipeline_class(name: str, folder: Path) -> type:
     return cls  # type: ignore[no-any-return]
 
 
+def _dtype_kwarg(torch_dtype: Any) -> dict[str, Any]:
+    # newer diffusers renamed torch_dtype to dtype (the old name warns); older ones
+    # silently ignore `dtype`, so pick by what the installed version understands
+    try:
+        from diffusers.utils.deprecation_utils import _resolve_dtype  # noqa: F401
+    except ImportError:
+        return {"torch_dtype": torch_dtype}
+    return {"dtype": torch_dtype}
+
+
 def load_pipeline(folder: Path, *, class_override: str | None, torch_dtype: Any) -> Any:
     """The pipeline, on the cpu, in `torch_dtype`; the caller moves or offloads it."""
     index = read_model_index(folder)
@@ -96,7 +106,7 @@ def load_pipeline(folder: Path, *, class_override: str | None, torch_dtype: Any)
     cls = pipeline_class(name, folder)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder must never reach for a hub
     try:
-        return cls.from_pretrained(str(folder), torch_dtype=torch_dtype, local_files_only=True)
+        return cls.from_pretrained(str(folder), local_files_only=True, **_dtype_kwarg(torch_dtype))
     except ConfigError:
         raise
     except Exception as exc:  # diffusers raises many kinds; all mean "these weights are bad"
