@@ -113,3 +113,45 @@ def build_ltx_condition(folder: Path) -> Path:
     )
     pipe.save_pretrained(folder)
     return folder
+
+
+def build_wan_ti2v(folder: Path) -> Path:
+    """Wan2.2 TI2V-5B in miniature: 16x VAE with 2x2 patchify, expand_timesteps, no CLIP.
+
+    Saved under `WanPipeline`, as the published TI2V checkpoint's model_index.json names
+    it, so the loader's text-to-video -> image-to-video class rule is exercised.
+    """
+    import json
+
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        UniPCMultistepScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
+        latents_mean=[0.0] * 48, latents_std=[1.0] * 48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+        scale_factor_spatial=16, scale_factor_temporal=4, temperal_downsample=[False, True, True],
+    )
+    text_encoder, tokenizer = tiny_text_encoder()
+    torch.manual_seed(0)
+    transformer = WanTransformer3DModel(
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=48,
+        out_channels=48, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2,
+        cross_attn_norm=True, qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+    )
+    scheduler = UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0)
+    pipe = WanImageToVideoPipeline(
+        transformer=transformer, vae=vae, scheduler=scheduler, text_encoder=text_encoder,
+        tokenizer=tokenizer, expand_timesteps=True,
+    )
+    pipe.save_pretrained(folder)
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index["_class_name"] = "WanPipeline"
+    index_path.write_text(json.dumps(index, indent=2))
+    return folder

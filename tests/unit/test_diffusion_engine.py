@@ -35,6 +35,7 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "wan": fixtures.build_wan_i2v(root / "wan-i2v"),
         "flf": fixtures.build_wan_i2v(root / "wan-flf2v", flf=True),
         "ltx": fixtures.build_ltx_condition(root / "ltx"),
+        "ti2v": fixtures.build_wan_ti2v(root / "wan-ti2v"),
     }
 
 
@@ -112,6 +113,20 @@ def test_ltx_first_and_last_frame_8k_plus_1(engines: dict[str, DiffusionEngine],
     assert len(frames) == 9  # 12 asked -> nearest 8k+1
     assert frames[0].shape == (32, 64, 3)
     assert progress[-1] == 1.0
+
+
+def test_wan22_ti2v_saved_as_wan_pipeline_runs_image_to_video(
+    engines: dict[str, DiffusionEngine], tmp_path: Path
+) -> None:
+    engine = engines["ti2v"]
+    assert type(engine.pipe).__name__ == "WanImageToVideoPipeline"
+    assert engine.size_multiple == 32  # 16x VAE, 2x2 patches
+    with pytest.raises(InvalidParameter):
+        engine.check(has_image_tail=True)  # TI2V conditions the first frame only
+    videos, _ = run(engine, make_job(tmp_path, width=64, height=32, num_frames=4))
+    frames = decode(videos[0].path)
+    assert len(frames) == 5
+    assert frames[0].shape == (32, 64, 3)
 
 
 def test_same_seed_same_video(engines: dict[str, DiffusionEngine], tmp_path: Path) -> None:
