@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,14 @@ DENOISE_SHARE = 0.9
 
 
 class DiffusionEngine:
-    def __init__(self, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        *,
+        watermark_text: str = "kinema",
+        watermark_image: Path | None = None,
+    ) -> None:
+        self.watermark_text, self.watermark_image = watermark_text, watermark_image
         self.options = opts = parse_options(options)
         self.device = pick_device(opts.device)
         self.dtype = pick_dtype(opts.dtype, self.device)
@@ -45,8 +53,6 @@ class DiffusionEngine:
         pipe.set_progress_bar_config(disable=True)
         self.temporal_factor = family.temporal_factor(pipe)
         self.size_multiple = family.spatial_multiple(pipe)
-        # set by the caller when it has a watermark function; encode_job_video applies it
-        self.watermark: Callable[[np.ndarray], np.ndarray] | None = None
         self._lock = threading.Lock()
 
     def _set_flow_shift(self, shift: float) -> None:
@@ -107,6 +113,7 @@ class DiffusionEngine:
             **self.family.extra_kwargs(self.pipe, fps=job.fps, guidance=guidance, opts=self.options),
         )
         kwargs.update(self.options.call_kwargs)
+        marker = self._watermarker(job)
         progress = _Progress(on_progress, job.n)
         videos: list[RenderedVideo] = []
         for index in range(job.n):
@@ -129,13 +136,20 @@ class DiffusionEngine:
                     job,
                     _fitted(frames, job.width, job.height),
                     index=index,
-                    watermark=self.watermark,
+                    watermark=marker,
                     on_frame=on_frame,
                 )
             )
             del frames
         progress.at(job.n - 1, 1.0)
         return videos
+
+    def _watermarker(self, job: Job) -> Callable[[np.ndarray], np.ndarray] | None:
+        if not job.watermark:
+            return None
+        from kinema.media.watermark import make_watermarker  # the shared one, as motion uses
+
+        return make_watermarker(job.width, job.height, text=self.watermark_text, image=self.watermark_image)
 
     def _step_callback(
         self, index: int, progress: _Progress, should_stop: StopFn
