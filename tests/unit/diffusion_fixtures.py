@@ -155,3 +155,38 @@ def build_wan_ti2v(folder: Path) -> Path:
     index["_class_name"] = "WanPipeline"
     index_path.write_text(json.dumps(index, indent=2))
     return folder
+
+
+def build_wan22_a14b(folder: Path) -> Path:
+    """Wan2.2 I2V A14B in miniature: two experts switched at boundary_ratio, no CLIP."""
+    import torch
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
+
+    torch.manual_seed(0)
+    vae = AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
+        temperal_downsample=[False, True, True],
+    )
+    text_encoder, tokenizer = tiny_text_encoder()
+    experts = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        experts.append(
+            WanTransformer3DModel(
+                patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36,
+                out_channels=16, text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2,
+                cross_attn_norm=True, qk_norm="rms_norm_across_heads", rope_max_seq_len=32,
+            )
+        )
+    pipe = WanImageToVideoPipeline(
+        transformer=experts[0], transformer_2=experts[1], vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), text_encoder=text_encoder,
+        tokenizer=tokenizer, boundary_ratio=0.875,
+    )
+    pipe.save_pretrained(folder)
+    return folder

@@ -36,6 +36,7 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "flf": fixtures.build_wan_i2v(root / "wan-flf2v", flf=True),
         "ltx": fixtures.build_ltx_condition(root / "ltx"),
         "ti2v": fixtures.build_wan_ti2v(root / "wan-ti2v"),
+        "a14b": fixtures.build_wan22_a14b(root / "wan22-a14b"),
     }
 
 
@@ -127,6 +128,30 @@ def test_wan22_ti2v_saved_as_wan_pipeline_runs_image_to_video(
     frames = decode(videos[0].path)
     assert len(frames) == 5
     assert frames[0].shape == (32, 64, 3)
+
+
+def test_wan22_two_experts_with_guidance_2_cache_and_forced_last_frame(
+    weights: dict[str, Path], tmp_path: Path
+) -> None:
+    options = {"weights": str(weights["a14b"]), "steps": 2, "guidance_2": 3.0, "cache": "first_block"}
+    plain = DiffusionEngine(options)
+    with pytest.raises(InvalidParameter):
+        plain.check(has_image_tail=True)  # not a first-last-frame checkpoint
+    engine = DiffusionEngine({**options, "last_frame": True})
+    assert engine.pipe.transformer.is_cache_enabled and engine.pipe.transformer_2.is_cache_enabled
+    seen: dict[str, Any] = {}
+    call = type(engine.pipe).__call__
+
+    def spy(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.update(kwargs)
+        return call(pipe, *args, **kwargs)
+
+    engine.pipe.__class__ = type("Spied", (type(engine.pipe),), {"__call__": spy})
+    videos, _ = run(engine, make_job(tmp_path, tail=True, cfg_scale=0.5))
+    assert len(decode(videos[0].path)) == 9
+    assert seen["guidance_scale"] == pytest.approx(5.0)
+    assert seen["guidance_scale_2"] == pytest.approx(3.0)
+    assert seen["last_image"] is not None
 
 
 def test_same_seed_same_video(engines: dict[str, DiffusionEngine], tmp_path: Path) -> None:
