@@ -114,9 +114,16 @@ def _transition(job: Job, times: np.ndarray, variant: Variant, opts: Mapping[str
 
 
 def _encoder_options(job: Job) -> dict[str, str]:
-    # x264's default deblocking re-touches unchanged blocks next to moving ones, so a static
-    # brush area would flicker by a few levels; the still-image tuning keeps it pixel-still.
-    return {"tune": "stillimage"} if job.static_mask is not None else {}
+    opts: dict[str, str] = {}
+    if job.static_mask is not None:
+        # x264's default deblocking re-touches unchanged blocks next to moving ones, so a
+        # static brush area would flicker by a few levels; still-image tuning keeps it still.
+        opts["tune"] = "stillimage"
+    if job.watermark:
+        # Adaptive quantisation and mb-tree spread the watermark's bits over the whole frame;
+        # without them the twin differs from the clean file only around the mark.
+        opts["x264opts"] = "aq-mode=0:mbtree=0"
+    return opts
 
 
 def _checked(frames: Frames, should_stop: Callable[[], bool]) -> Frames:
