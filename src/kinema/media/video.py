@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import av
+import cv2
 import numpy as np
 
 from kinema.job import Job, RenderedVideo
@@ -32,6 +34,7 @@ class VideoWriter:
         crf: int = 18,
         preset: str = "veryfast",
         queue_size: int = 4,
+        options: Mapping[str, str] | None = None,
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"H.264 yuv420p needs even dimensions, got {width}x{height}")
@@ -41,7 +44,7 @@ class VideoWriter:
         stream = self._container.add_stream("libx264", rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset}
+        stream.options = {"crf": str(crf), "preset": preset, **(options or {})}
         self._stream = stream
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
@@ -69,7 +72,7 @@ class VideoWriter:
         self._thread.join()
         self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> VideoWriter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -83,12 +86,15 @@ class VideoWriter:
     def _run(self) -> None:
         try:
             while (item := self._queue.get()) is not _DONE:
-                vf = av.VideoFrame.from_ndarray(item, format="rgb24")  # type: ignore[arg-type]
+                # OpenCV's BT.601 limited-range I420 matches swscale's default within
+                # rounding and is ~15x faster than PyAV's per-frame reformat.
+                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[arg-type]
+                vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
             for packet in self._stream.encode():
                 self._container.mux(packet)
-        except BaseException as exc:  # surfaced to the producer on its next write/close
+        except BaseException as exc:  # noqa: BLE001 - surfaced to the producer on its next write/close
             self._error = exc
             while self._queue.get() is not _DONE:  # drain so the producer never blocks
                 pass
@@ -103,15 +109,23 @@ def encode_job_video(
     index: int = 0,
     watermark: Callable[[np.ndarray], np.ndarray] | None = None,
     on_frame: Callable[[int], None] | None = None,
+    encoder_options: Mapping[str, str] | None = None,
 ) -> RenderedVideo:
-    """Encode one video of `job` (and its watermarked twin when asked for)."""
+    """Encode one video of `job` (and its watermarked twin when asked for).
+
+    `encoder_options` go to libx264 as-is (e.g. {"tune": "stillimage"}).
+    """
     job.out_dir.mkdir(parents=True, exist_ok=True)
     clean = job.out_dir / f"video-{index}.mp4"
     marked = job.out_dir / f"video-{index}-wm.mp4" if job.watermark and watermark else None
-    size = dict(width=job.width, height=job.height, fps=job.fps)
-    writers = [VideoWriter(clean, **size)]
+    def writer(path: Path) -> VideoWriter:
+        return VideoWriter(
+            path, width=job.width, height=job.height, fps=job.fps, options=encoder_options
+        )
+
+    writers = [writer(clean)]
     if marked is not None:
-        writers.append(VideoWriter(marked, **size))
+        writers.append(writer(marked))
     try:
         for i, frame in enumerate(frames):
             writers[0].write(frame)

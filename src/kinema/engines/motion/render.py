@@ -63,7 +63,10 @@ class MotionEngine:
             def progress(k: int, done: int = done) -> None:
                 on_progress((done + k) / total)
 
-            videos.append(encode_job_video(job, frames, index=i, watermark=marker, on_frame=progress))
+            videos.append(encode_job_video(
+                job, frames, index=i, watermark=marker, on_frame=progress,
+                encoder_options=_encoder_options(job),
+            ))
         return videos
 
     def frames(self, job: Job, variant: Variant, opts: Mapping[str, Any]) -> Frames:
@@ -108,6 +111,19 @@ def _transition(job: Job, times: np.ndarray, variant: Variant, opts: Mapping[str
                     flow_side=int(opts["flow_side"]))
     for t in shifted_ease(times, variant.midpoint):
         yield tr.frame(float(t))
+
+
+def _encoder_options(job: Job) -> dict[str, str]:
+    opts: dict[str, str] = {}
+    if job.static_mask is not None:
+        # x264's default deblocking re-touches unchanged blocks next to moving ones, so a
+        # static brush area would flicker by a few levels; still-image tuning keeps it still.
+        opts["tune"] = "stillimage"
+    if job.watermark:
+        # Adaptive quantisation and mb-tree spread the watermark's bits over the whole frame;
+        # without them the twin differs from the clean file only around the mark.
+        opts["x264opts"] = "aq-mode=0:mbtree=0"
+    return opts
 
 
 def _checked(frames: Frames, should_stop: Callable[[], bool]) -> Frames:
