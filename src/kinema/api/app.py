@@ -108,7 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             limits=ImageLimits(max_bytes=settings.max_image_bytes,
                                max_pixels=settings.max_image_pixels,
                                allow_private_urls=settings.allow_private_urls,
-                               fetch_timeout=settings.fetch_timeout))
+                               fetch_timeout=settings.fetch_timeout),
+            engines=rt.engines)
         rt.sender.start()
         if pool is not None:
             pool.start()

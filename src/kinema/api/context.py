@@ -9,6 +9,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from kinema.catalogue import Catalogue
+from kinema.engines.registry import EngineSet
 from kinema.media.images import ImageLimits
 from kinema.requests import Draft, validate
 from kinema.settings import Settings
@@ -26,6 +27,7 @@ class Services:
     storage: Storage
     tasks: TaskService
     limits: ImageLimits
+    engines: EngineSet
 
     def sign(self, key: str) -> tuple[str, int]:
         ttl = self.settings.url_ttl
@@ -42,8 +44,9 @@ async def create_task(request: Request, tenant: str, dialect: str, draft: Draft)
     def _create() -> TaskRecord:
         # Validation may fetch URLs and decode images: keep it off the event loop.
         video_request = validate(draft, svc.catalogue, svc.limits)
-        queue = svc.catalogue.get(video_request.model).queue
-        return svc.tasks.create(tenant, dialect, video_request, queue)
+        profile = svc.catalogue.get(video_request.model)
+        svc.engines.check(profile, has_image_tail="image_tail" in video_request.images)
+        return svc.tasks.create(tenant, dialect, video_request, profile.queue)
 
     return await run_in_threadpool(_create)
 

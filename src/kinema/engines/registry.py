@@ -25,6 +25,13 @@ class EngineSet:
                 self._engines[key] = self._build(profile.engine, profile.engine_options)
             return self._engines[key]
 
+    def check(self, profile: Profile, *, has_image_tail: bool) -> None:
+        """Let a loaded engine refuse what it cannot render, at create time (a 1201)."""
+        engine = self.for_profile(profile)
+        check = getattr(engine, "check", None)
+        if check is not None:
+            check(has_image_tail=has_image_tail)
+
     def preload(self, engines: set[str] | None = None) -> None:
         """Build every engine the catalogue uses, so broken config fails at start-up."""
         for profile in self.catalogue.profiles():
@@ -44,7 +51,8 @@ class EngineSet:
                 raise ConfigError(
                     f"the diffusion engine needs the extra: pip install 'kinema[diffusion]' ({exc})"
                 ) from exc
-            return DiffusionEngine(options)
+            return DiffusionEngine(options, watermark_text=self.settings.watermark_text,
+                                   watermark_image=self.settings.watermark_image)
         if kind == "upstream":
             from kinema.engines.upstream import UpstreamEngine
 
