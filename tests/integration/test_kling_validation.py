@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-import io
 import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from tests.support.media import b64, encode, png_b64, textured
 

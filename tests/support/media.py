@@ -24,6 +24,23 @@ def textured(width: int, height: int, seed: int = 0) -> np.ndarray:
     return img.clip(0, 255).astype(np.uint8)
 
 
+def detailed(width: int, height: int, seed: int = 0) -> np.ndarray:
+    """A texture with many sharp shapes, so feature matchers find corners everywhere."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = textured(width, height, seed).copy()
+    for _ in range(width * height // 900):
+        x, y = int(rng.integers(0, width)), int(rng.integers(0, height))
+        size = int(rng.integers(4, 18))
+        color = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            cv2.rectangle(img, (x, y), (x + size, y + size // 2 + 2), color, -1)
+        else:
+            cv2.circle(img, (x, y), size // 2, color, -1)
+    return img
+
+
 def encode(img: np.ndarray, fmt: str = "PNG") -> bytes:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, fmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -131,8 +132,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         rid = request.headers.get("x-request-id") or str(uuid.uuid4())
         token = request_id.set(rid)
+        started = time.perf_counter()
         try:
             response = await call_next(request)
+            if request.url.path not in ("/healthz", "/metrics"):
+                log.info("request", extra={
+                    "method": request.method, "path": request.url.path, "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1)})
         finally:
             request_id.reset(token)
         response.headers["x-request-id"] = rid

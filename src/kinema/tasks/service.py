@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from kinema.errors import TooManyTasks
@@ -10,6 +11,8 @@ from kinema.storage import Storage
 from kinema.tasks.jobs import input_key
 from kinema.tasks.models import TaskRecord
 from kinema.tasks.repository import TaskRepository, new_task_id
+
+log = logging.getLogger("kinema.tasks")
 
 
 class Dispatcher(Protocol):
@@ -34,6 +37,7 @@ class TaskService:
             engine=request.engine, request=request.record(),
             external_task_id=request.external_task_id, callback_url=request.callback_url,
         )
+        log.info("task created", extra={"task_id": task.id, "dialect": dialect, "model": task.model})
         # The task is committed; if this publish is lost the sweeper re-sends it.
         self.dispatcher.submit(task.id, queue)
         return task
