@@ -92,7 +92,7 @@ class VideoWriter:
             while (item := self._queue.get()) is not _DONE:
                 # OpenCV's BT.601 limited-range I420 matches swscale's default within
                 # rounding and is ~15x faster than PyAV's per-frame reformat.
-                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[arg-type]
+                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[call-overload]
                 vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
