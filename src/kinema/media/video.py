@@ -35,6 +35,7 @@ class VideoWriter:
         preset: str = "veryfast",
         queue_size: int = 4,
         options: Mapping[str, str] | None = None,
+        thread_type: str = "FRAME",
     ) -> None:
         if width % 2 or height % 2:
             raise ValueError(f"H.264 yuv420p needs even dimensions, got {width}x{height}")
@@ -45,6 +46,9 @@ class VideoWriter:
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": str(crf), "preset": preset, **(options or {})}
+        # PyAV defaults encoders to slice threads; x264's frame threads (what the ffmpeg CLI
+        # uses) are ~20% faster on 2 cores but hold more frames (~+70 MB at 1080p).
+        stream.codec_context.thread_type = thread_type
         self._stream = stream
         self._queue: queue.Queue[object] = queue.Queue(maxsize=queue_size)
         self._error: BaseException | None = None
@@ -88,7 +92,7 @@ class VideoWriter:
             while (item := self._queue.get()) is not _DONE:
                 # OpenCV's BT.601 limited-range I420 matches swscale's default within
                 # rounding and is ~15x faster than PyAV's per-frame reformat.
-                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[arg-type]
+                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[call-overload]
                 vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 for packet in self._stream.encode(vf):
                     self._container.mux(packet)
@@ -119,8 +123,10 @@ def encode_job_video(
     clean = job.out_dir / f"video-{index}.mp4"
     marked = job.out_dir / f"video-{index}-wm.mp4" if job.watermark and watermark else None
     def writer(path: Path) -> VideoWriter:
+        # Two encoders already run side by side; slice threads keep their memory down.
         return VideoWriter(
-            path, width=job.width, height=job.height, fps=job.fps, options=encoder_options
+            path, width=job.width, height=job.height, fps=job.fps, options=encoder_options,
+            thread_type="SLICE" if marked is not None else "FRAME",
         )
 
     writers = [writer(clean)]

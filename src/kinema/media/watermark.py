@@ -26,7 +26,8 @@ def _text_overlay(text: str, height: int) -> np.ndarray:
     probe = ImageDraw.Draw(Image.new("RGBA", (1, 1)))
     left, top, right, bottom = probe.textbbox((0, 0), text, font=font, stroke_width=stroke)
     pad = stroke + 2
-    patch = Image.new("RGBA", (right - left + 2 * pad, bottom - top + 2 * pad), (0, 0, 0, 0))
+    box = (int(right - left) + 2 * pad, int(bottom - top) + 2 * pad)
+    patch = Image.new("RGBA", box, (0, 0, 0, 0))
     ImageDraw.Draw(patch).text(
         (pad - left, pad - top), text, font=font, fill=(255, 255, 255, 255),
         stroke_width=stroke, stroke_fill=(0, 0, 0, 160),

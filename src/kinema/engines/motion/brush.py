@@ -145,8 +145,8 @@ class BrushScene:
             fx, fy = r.x0 + dx, r.y0 + dy
             ix, iy = math.floor(fx), math.floor(fy)
             ph, pw = r.alpha.shape
-            m = np.float32([[1, 0, fx - ix], [0, 1, fy - iy]])
-            size = (pw + 1, ph + 1)
+            m = np.array([[1, 0, fx - ix], [0, 1, fy - iy]], dtype=np.float32)
+            size = (int(pw) + 1, int(ph) + 1)
             colour = cv2.warpAffine(r.colour, m, size, flags=cv2.INTER_LINEAR,
                                     borderMode=cv2.BORDER_REPLICATE)
             alpha = cv2.warpAffine(r.alpha, m, size, flags=cv2.INTER_LINEAR,

@@ -16,8 +16,8 @@ from kinema.engines.motion.fit import cover_fit
 
 
 def _flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    return dis.calc(a, b, None)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+    return np.asarray(dis.calc(a, b, None), dtype=np.float32)
 
 
 class Transition:
@@ -34,22 +34,28 @@ class Transition:
         self.fwd = self._upsample(_flow(ga, gb), (width, height), sx, sy)
         self.bwd = self._upsample(_flow(gb, ga), (width, height), sx, sy)
         gx, gy = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-        self.grid = np.stack([gx, gy], axis=-1)
+        self.grid: np.ndarray = np.stack([gx, gy], axis=-1)
 
     @staticmethod
     def _upsample(flow: np.ndarray, size: tuple[int, int], sx: float, sy: float) -> np.ndarray:
-        up = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR)
+        up = np.asarray(cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR), dtype=np.float32)
         up[..., 0] *= sx
         up[..., 1] *= sy
         return up
+
+    def _map(self, flow: np.ndarray, amount: float) -> np.ndarray:
+        return (self.grid - np.float32(amount) * flow).astype(np.float32, copy=False)
 
     def frame(self, t: float) -> np.ndarray:
         if t <= 0.0:
             return self.a
         if t >= 1.0:
             return self.b
-        from_a = cv2.remap(self.a, self.grid - np.float32(t) * self.fwd, None, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
-        from_b = cv2.remap(self.b, self.grid - np.float32(1 - t) * self.bwd, None,
-                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        flags = cv2.INTER_LINEAR
+        from_a = cv2.remap(  # type: ignore[call-overload]
+            self.a, self._map(self.fwd, t), None, flags, borderMode=cv2.BORDER_REPLICATE
+        )
+        from_b = cv2.remap(  # type: ignore[call-overload]
+            self.b, self._map(self.bwd, 1 - t), None, flags, borderMode=cv2.BORDER_REPLICATE
+        )
         return cv2.addWeighted(from_a, 1 - t, from_b, t, 0.0)
