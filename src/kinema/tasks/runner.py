@@ -7,13 +7,14 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 
 from kinema.catalogue import Catalogue
 from kinema.engines.base import StopRequested
 from kinema.engines.registry import EngineSet
 from kinema.errors import InvalidParameter, KinemaError, TaskFailure
-from kinema.job import RemoteVideo
+from kinema.job import RemoteVideo, RenderedVideo
 from kinema.media.probe import probe
 from kinema.settings import Settings
 from kinema.storage import Storage
@@ -73,7 +74,7 @@ class TaskRunner:
         self.repo.set_upstream_id(task_id, upstream_id)
         log.info("upstream task", extra={"task_id": task_id, "upstream_task_id": upstream_id})
 
-    def _store(self, task: TaskRecord, rendered: list) -> list[Video]:  # type: ignore[type-arg]
+    def _store(self, task: TaskRecord, rendered: Sequence[RenderedVideo | RemoteVideo]) -> list[Video]:
         videos = []
         for i, item in enumerate(rendered):
             if isinstance(item, RemoteVideo):  # router pass-through: keep the upstream's URL
