@@ -80,7 +80,10 @@ class Failover:
             except Refused as exc:
                 if exc.retryable:
                     if attempt < self.cfg.retries:
-                        self._wait(self.cfg.retry_backoff * 2**attempt)
+                        log.info("upstream busy, retrying", extra={
+                            "task_id": self.job.task_id, "upstream": endpoint.url,
+                            "code": exc.code, "reason": exc.message, "attempt": attempt + 1})
+                        self._wait(min(self.cfg.retry_backoff * 2**attempt, self.cfg.poll_max_interval))
                         continue
                     raise _Down(f"still {exc.code} after {attempt + 1} tries: {exc.message}") from None
                 if exc.code == 1201 and "external_task_id" in exc.message:

@@ -1,0 +1,80 @@
+"""Router mode under trouble, with real servers: a busy upstream (1303) is retried with
+backoff, an upstream that dies mid-task is failed over, and an upstream callback wakes the
+poller long before its next poll."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.integration.test_upstream import AK, SK, UPSTREAM_MODELS, create, finish, stored
+from tests.support.server import Server, free_port
+
+Start = Callable[..., Server]
+
+
+def upstream_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    models = tmp_path / "upstream.toml"
+    models.write_text(UPSTREAM_MODELS)
+    return {"KINEMA_ACCESS_KEYS": f"{AK}:{SK}", "KINEMA_MODELS_FILE": str(models), **extra}
+
+
+def front_env(tmp_path: Path, upstreams: list[str], options: str) -> dict[str, str]:
+    listed = ", ".join(f'{{ url = "{u}", access_key = "{AK}", secret_key = "{SK}" }}'
+                       for u in upstreams)
+    models = tmp_path / "front.toml"
+    models.write_text(f'[models."kling-v2-1"]\nengine = "upstream"\n'
+                      f'[models."kling-v2-1".engine_options]\n{options}\nupstreams = [{listed}]\n')
+    return {"KINEMA_MODELS_FILE": str(models), "KINEMA_WORKERS": "2"}
+
+
+def test_busy_upstream_is_retried_with_backoff(start: Start, tmp_path: Path) -> None:
+    # One task at a time upstream: the second forwarded task meets 1303 until the first ends.
+    upstream = start(upstream_env(tmp_path, KINEMA_MAX_ACTIVE_TASKS="1"), data_dir=tmp_path / "up")
+    front = start(front_env(tmp_path, [upstream.url],
+                            "poll_interval = 0.2\npoll_max_interval = 1\nretries = 30\n"
+                            "retry_backoff = 0.1"), data_dir=tmp_path / "front")
+    ids = [create(front, "kling-v2-1") for _ in range(2)]
+    for task_id in ids:
+        assert finish(front, task_id)["task_status"] == "succeed"
+    assert '"code": 1303' in front.log() and "upstream busy, retrying" in front.log()
+    assert len({stored(front, t)["upstream_task_id"] for t in ids}) == 2
+
+
+def test_upstream_dying_mid_task_fails_over(start: Start, tmp_path: Path) -> None:
+    # The first upstream takes the task but has no workers, so it never finishes; then it dies.
+    stuck = start(upstream_env(tmp_path, KINEMA_WORKERS="0"), data_dir=tmp_path / "stuck")
+    healthy = start(upstream_env(tmp_path), data_dir=tmp_path / "healthy")
+    front = start(front_env(tmp_path, [stuck.url, healthy.url],
+                            "poll_interval = 0.2\npoll_max_interval = 0.5\nunreachable_grace = 1"),
+                  data_dir=tmp_path / "front")
+    task_id = create(front, "kling-v2-1")
+    deadline = time.monotonic() + 30
+    while not stored(front, task_id)["upstream_task_id"]:
+        assert time.monotonic() < deadline, front.log()
+        time.sleep(0.1)
+    first = stored(front, task_id)["upstream_task_id"]
+    assert stored(stuck, first)["status"] == "submitted"
+    stuck.kill()
+    done = finish(front, task_id)
+    assert done["task_status"] == "succeed", done
+    second = stored(front, task_id)["upstream_task_id"]
+    assert second != first and stored(healthy, second)["status"] == "succeed"
+    assert "stopped answering" in front.log()
+
+
+def test_upstream_callback_wakes_the_poller(start: Start, tmp_path: Path) -> None:
+    upstream = start(upstream_env(tmp_path), data_dir=tmp_path / "up")
+    port = free_port()
+    # Polls 60 s apart: only the upstream's callback can end the task within the wait below.
+    front = start({**front_env(tmp_path, [upstream.url], "poll_interval = 60\npoll_max_interval = 60"),
+                   "KINEMA_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+                  port=port, data_dir=tmp_path / "front")
+    started = time.monotonic()
+    task_id = create(front, "kling-v2-1")
+    done = front.wait_task(f"/v1/videos/image2video/{task_id}", timeout=40)["data"]
+    assert done["task_status"] == "succeed", done
+    assert time.monotonic() - started < 40
+    up_row = stored(upstream, stored(front, task_id)["upstream_task_id"])
+    assert up_row["callback_url"].startswith(f"http://127.0.0.1:{port}/upstream/callback/{task_id}?sig=")
