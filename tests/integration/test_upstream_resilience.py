@@ -1,14 +1,27 @@
 """Router mode under trouble, with real servers: a busy upstream (1303) is retried with
-backoff, an upstream that dies mid-task is failed over, and an upstream callback wakes the
-poller long before its next poll."""
+backoff, an upstream that dies mid-task is failed over, an upstream callback wakes the
+poller long before its next poll, and a re-run follows the task it already created."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.integration.test_upstream import AK, SK, UPSTREAM_MODELS, create, finish, stored
+from kinema.engines.upstream import UpstreamEngine
+from kinema.job import Job
+from kinema.settings import Settings
+from tests.integration.test_upstream import (
+    AK,
+    SK,
+    UPSTREAM_MODELS,
+    create,
+    finish,
+    stored,
+    upstream_tasks,
+)
+from tests.support.media import png_b64
 from tests.support.server import Server, free_port
 
 Start = Callable[..., Server]
@@ -78,3 +91,24 @@ def test_upstream_callback_wakes_the_poller(start: Start, tmp_path: Path) -> Non
     assert time.monotonic() - started < 40
     up_row = stored(upstream, stored(front, task_id)["upstream_task_id"])
     assert up_row["callback_url"].startswith(f"http://127.0.0.1:{port}/upstream/callback/{task_id}?sig=")
+
+
+def test_a_rerun_follows_the_task_it_already_created(start: Start, tmp_path: Path) -> None:
+    """A task run twice (a worker lost its lease) is followed upstream, not created again."""
+    upstream = start(upstream_env(tmp_path), data_dir=tmp_path / "up")
+    engine = UpstreamEngine({"model": "kling-v2-1", "poll_interval": 0.2, "poll_max_interval": 0.5,
+                             "upstreams": [{"url": upstream.url, "access_key": AK, "secret_key": SK}]},
+                            settings=Settings(allow_private_urls=True))
+    noted: list[str] = []
+
+    def run(out: str) -> bytes:
+        job = Job(task_id="777000111", model="kling-v2-1", image=None, width=426, height=240,
+                  fps=24, num_frames=120, out_dir=tmp_path / out, on_upstream_id=noted.append,
+                  sources={"image": base64.b64decode(png_b64(640, 360))})
+        videos = engine.generate(job, on_progress=lambda _f: None, should_stop=lambda: False)
+        return videos[0].path.read_bytes()  # type: ignore[union-attr]
+
+    first, second = run("a"), run("b")
+    assert first == second and len(noted) == 2 and noted[0] == noted[1]
+    # The upstream holds one task for that external id: the re-run met 1201 and looked it up.
+    assert [t["task_info"]["external_task_id"] for t in upstream_tasks(upstream)] == ["777000111"]
