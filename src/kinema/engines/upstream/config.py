@@ -15,7 +15,7 @@ Every mistake is a ConfigError at start-up, naming the option.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kinema.errors import ConfigError
@@ -32,8 +32,8 @@ _KEYS = {"model", "dialect", "rehost", "upstreams", "poll_interval", "poll_max_i
 class Endpoint:
     url: str  # base URL, without the /v1 or /v3 path
     access_key: str | None = None
-    secret_key: str | None = None
-    api_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)  # never in logs or tracebacks
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, kw_only=True)
