@@ -112,3 +112,14 @@ def test_a_rerun_follows_the_task_it_already_created(start: Start, tmp_path: Pat
     assert first == second and len(noted) == 2 and noted[0] == noted[1]
     # The upstream holds one task for that external id: the re-run met 1201 and looked it up.
     assert [t["task_info"]["external_task_id"] for t in upstream_tasks(upstream)] == ["777000111"]
+
+
+def test_private_upstream_is_refused_without_the_setting(start: Start, tmp_path: Path) -> None:
+    upstream = start(upstream_env(tmp_path), data_dir=tmp_path / "up")
+    front = start({**front_env(tmp_path, [upstream.url], "poll_interval = 0.2"),
+                   "KINEMA_ALLOW_PRIVATE_URLS": "0"}, data_dir=tmp_path / "front")
+    done = finish(front, create(front, "kling-v2-1"))
+    assert done["task_status"] == "failed"
+    assert "refused by the address guard" in done["task_status_msg"]
+    assert "KINEMA_ALLOW_PRIVATE_URLS" in done["task_status_msg"]
+    assert upstream_tasks(upstream) == []
