@@ -71,8 +71,12 @@ class TaskRunner:
         return status if done else None
 
     def _note_upstream(self, task_id: str, upstream_id: str) -> None:
-        self.repo.set_upstream_id(task_id, upstream_id)
         log.info("upstream task", extra={"task_id": task_id, "upstream_task_id": upstream_id})
+        try:
+            self.repo.set_upstream_id(task_id, upstream_id)
+        except Exception:  # tracing only: a database hiccup must not fail the forwarded task
+            log.warning("could not store the upstream task id", exc_info=True,
+                        extra={"task_id": task_id, "upstream_task_id": upstream_id})
 
     def _store(self, task: TaskRecord, rendered: Sequence[RenderedVideo | RemoteVideo]) -> list[Video]:
         videos = []
