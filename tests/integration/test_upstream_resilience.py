@@ -123,3 +123,16 @@ def test_private_upstream_is_refused_without_the_setting(start: Start, tmp_path:
     assert "refused by the address guard" in done["task_status_msg"]
     assert "KINEMA_ALLOW_PRIVATE_URLS" in done["task_status_msg"]
     assert upstream_tasks(upstream) == []
+
+
+def test_refused_callback_url_falls_back_to_polling(start: Start, tmp_path: Path) -> None:
+    # This upstream refuses private callback URLs (1201), so the front forwards without one.
+    upstream = start(upstream_env(tmp_path, KINEMA_ALLOW_PRIVATE_URLS="0"), data_dir=tmp_path / "up")
+    port = free_port()
+    front = start({**front_env(tmp_path, [upstream.url], "poll_interval = 0.2\npoll_max_interval = 1"),
+                   "KINEMA_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+                  port=port, data_dir=tmp_path / "front")
+    task_id = create(front, "kling-v2-1")
+    assert finish(front, task_id)["task_status"] == "succeed"
+    assert "upstream refused the callback URL; polling only" in front.log()
+    assert stored(upstream, stored(front, task_id)["upstream_task_id"])["callback_url"] is None

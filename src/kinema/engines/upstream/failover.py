@@ -71,7 +71,8 @@ class Failover:
         raise TaskFailure("all upstreams are unreachable: " + ", ".join(down))
 
     def _submit(self, endpoint: Endpoint, callback_url: str | None) -> str:
-        for attempt in range(self.cfg.retries + 1):
+        attempt = 0
+        while True:
             try:
                 return self.wire.submit(self.transport, endpoint, self.job, model=self.model,
                                         callback_url=callback_url)
@@ -84,8 +85,16 @@ class Failover:
                             "task_id": self.job.task_id, "upstream": endpoint.url,
                             "code": exc.code, "reason": exc.message, "attempt": attempt + 1})
                         self._wait(min(self.cfg.retry_backoff * 2**attempt, self.cfg.poll_max_interval))
+                        attempt += 1
                         continue
                     raise _Down(f"still {exc.code} after {attempt + 1} tries: {exc.message}") from None
+                if exc.code == 1201 and callback_url and ("callback_url" in exc.message
+                                                          or "webhook" in exc.message):
+                    # The callback is only a nudge: an upstream that refuses our URL is polled.
+                    log.info("upstream refused the callback URL; polling only", extra={
+                        "task_id": self.job.task_id, "upstream": endpoint.url, "reason": exc.message})
+                    callback_url = None
+                    continue
                 if exc.code == 1201 and "external_task_id" in exc.message:
                     # A re-run of this task: the upstream already has it, so follow that one.
                     found = self._find(endpoint)
@@ -95,7 +104,6 @@ class Failover:
                     raise TaskFailure(f"upstream {endpoint.url} rejected the task ({exc.code}): "
                                       f"{exc.message}") from None
                 raise _Down(f"refused with {exc.code}: {exc.message}") from None
-        raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _find(self, endpoint: Endpoint) -> str | None:
         try:
