@@ -6,6 +6,7 @@ decided from the model profile, so an engine only renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,9 +71,28 @@ class Job:
     n: int = 1
     watermark: bool = False
     out_dir: Path
+    # What a router needs to forward the request unchanged (engines that render ignore these).
+    sound: str = "off"
+    voices: tuple[str, ...] = ()
+    sources: dict[str, bytes] = field(default_factory=dict)  # original input bytes by slot
+    # Called with another system's id for this task, so an operator can trace it there.
+    on_upstream_id: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class RenderedVideo:
     path: Path
     watermarked: Path | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemoteVideo:
+    """A video left where another service put it (router pass-through): a URL, not a file."""
+
+    url: str
+    watermark_url: str | None = None
+    duration: float
+    width: int
+    height: int
+    fps: int
+    frames: int

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request, Response
 
 from kinema import __version__
-from kinema.api import errors, files, gateway, health, kling, v3
+from kinema.api import errors, files, gateway, health, kling, upstream_hook, v3
 from kinema.api.context import Services
 from kinema.callbacks import CallbackSender, make_notifier
 from kinema.catalogue import Catalogue
@@ -144,6 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         response.headers["x-request-id"] = rid
         return response
 
-    for module in (kling, gateway, v3, files, health):
+    for module in (kling, gateway, v3, files, health, upstream_hook):
         app.include_router(module.router)
     return app

@@ -14,6 +14,17 @@ M = TypeVar("M", bound=BaseModel)
 # storage key -> (url, ttl seconds)
 UrlSigner = Callable[[str], tuple[str, int]]
 
+# A router's pass-through URL expires when the upstream says; its TTL is not known, so claim
+# no more than an hour.
+PASSTHROUGH_TTL = 3600
+
+
+def video_link(sign: UrlSigner, key: str | None, url: str | None = None) -> tuple[str, int]:
+    """A stored file's signed URL, or the upstream URL a router passed through."""
+    if url:
+        return url, PASSTHROUGH_TTL
+    return sign(key or "")
+
 
 def parse_body(model: type[M], body: Any) -> M:
     if not isinstance(body, dict):

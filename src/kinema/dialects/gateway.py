@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from kinema.dialects.common import UrlSigner, duration_seconds, parse_body
+from kinema.dialects.common import UrlSigner, duration_seconds, parse_body, video_link
 from kinema.dialects.kling import KlingBody
 from kinema.requests import Draft
 from kinema.tasks.models import TaskRecord
@@ -70,7 +70,8 @@ def task_view(task: TaskRecord, sign: UrlSigner,
     req = task.request
     out = req.get("output", {})
     b64 = req.get("extra", {}).get("response_format") == "b64_json"
-    urls = [sign(v.key)[0] for v in task.videos] if task.status is TaskStatus.SUCCEED else []
+    done = task.status is TaskStatus.SUCCEED
+    urls = [video_link(sign, v.key, v.url)[0] for v in task.videos] if done else []
     view: dict[str, Any] = {
         "task_id": task.id,
         "status": STATUS[task.status],
@@ -83,7 +84,7 @@ def task_view(task: TaskRecord, sign: UrlSigner,
         "error": ({"code": 1201 if "1201" in task.status_msg else 5000, "message": task.status_msg}
                   if task.status is TaskStatus.FAILED else None),
     }
-    if b64 and urls and read is not None:
+    if b64 and urls and read is not None and all(v.key for v in task.videos):
         encoded = [base64.b64encode(read(v.key)).decode() for v in task.videos]
         view["b64_json"] = encoded[0]
         if len(encoded) > 1:

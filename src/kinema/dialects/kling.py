@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from kinema.dialects.common import UrlSigner, duration_seconds, parse_body
+from kinema.dialects.common import UrlSigner, duration_seconds, parse_body, video_link
 from kinema.job import CameraMove
 from kinema.requests import Draft
 from kinema.tasks.models import TaskRecord
@@ -113,10 +113,10 @@ def task_object(task: TaskRecord, sign: UrlSigner) -> dict[str, Any]:
     videos = []
     if task.status is TaskStatus.SUCCEED:
         for video in task.videos:
-            item: dict[str, Any] = {"id": video.id, "url": sign(video.key)[0],
+            item: dict[str, Any] = {"id": video.id, "url": video_link(sign, video.key, video.url)[0],
                                     "duration": f"{video.duration:.1f}"}
-            if watermark and video.watermark_key:
-                item["watermark_url"] = sign(video.watermark_key)[0]
+            if watermark and (video.watermark_key or video.watermark_url):
+                item["watermark_url"] = video_link(sign, video.watermark_key, video.watermark_url)[0]
             videos.append(item)
     return {
         "task_id": task.id,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from kinema.dialects.common import UrlSigner, duration_seconds, parse_body
+from kinema.dialects.common import UrlSigner, duration_seconds, parse_body, video_link
 from kinema.errors import InvalidParameter
 from kinema.requests import Draft
 from kinema.tasks.models import TaskRecord
@@ -148,7 +148,7 @@ def task_result(task: TaskRecord, sign: UrlSigner) -> dict[str, Any]:
     videos = []
     if task.status is TaskStatus.SUCCEED:
         for video in task.videos:
-            url, ttl = sign(video.key)
+            url, ttl = video_link(sign, video.key, video.url)
             videos.append({"video_url": url, "video_url_ttl": str(ttl), "video_type": "mp4"})
     return {
         "extra": {"seed": str(task.request.get("seed", "")),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from kinema.job import Job, RenderedVideo
+from kinema.job import Job, RemoteVideo, RenderedVideo
 
 ProgressFn = Callable[[float], None]
 StopFn = Callable[[], bool]
@@ -14,8 +14,9 @@ StopFn = Callable[[], bool]
 class Engine(Protocol):
     def generate(
         self, job: Job, *, on_progress: ProgressFn, should_stop: StopFn
-    ) -> list[RenderedVideo]:
-        """Render `job.n` videos into `job.out_dir`; progress is a fraction in [0, 1]."""
+    ) -> Sequence[RenderedVideo | RemoteVideo]:
+        """Render `job.n` videos into `job.out_dir` (or, for a router, name where they are);
+        progress is a fraction in [0, 1]."""
         ...
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -50,6 +52,23 @@ def check_url(url: str, *, allow_private: bool) -> str:
 
 def fetch_bytes(url: str, *, allow_private: bool, max_bytes: int, timeout: float) -> bytes:
     """GET `url`, following redirects by hand so that each hop is checked again."""
+    return b"".join(iter_fetch(url, allow_private=allow_private, max_bytes=max_bytes, timeout=timeout))
+
+
+def fetch_file(url: str, dest: Path, *, allow_private: bool, max_bytes: int, timeout: float) -> int:
+    """GET `url` into `dest` without holding it in memory (large files, such as videos)."""
+    size = 0
+    tmp = dest.with_name(dest.name + ".part")
+    with tmp.open("wb") as out:
+        for chunk in iter_fetch(url, allow_private=allow_private, max_bytes=max_bytes, timeout=timeout):
+            out.write(chunk)
+            size += len(chunk)
+    tmp.replace(dest)
+    return size
+
+
+def iter_fetch(url: str, *, allow_private: bool, max_bytes: int, timeout: float) -> Iterator[bytes]:
+    """The body of `url` in chunks, every redirect hop checked, FetchError past `max_bytes`."""
     with httpx.Client(timeout=timeout, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url, allow_private=allow_private)
@@ -63,12 +82,13 @@ def fetch_bytes(url: str, *, allow_private: bool, max_bytes: int, timeout: float
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > max_bytes:
                         raise FetchError(f"the file is larger than {max_bytes} bytes")
-                    body = bytearray()
+                    size = 0
                     for chunk in resp.iter_bytes():
-                        body += chunk
-                        if len(body) > max_bytes:
+                        size += len(chunk)
+                        if size > max_bytes:
                             raise FetchError(f"the file is larger than {max_bytes} bytes")
-                    return bytes(body)
+                        yield chunk
+                    return
             except httpx.TimeoutException as exc:
                 raise FetchError(f"the URL did not answer within {timeout:g} s") from exc
             except httpx.HTTPError as exc:

@@ -20,11 +20,13 @@ def build_job(task: TaskRecord, profile: Profile, storage: Storage, out_dir: Pat
     req: dict[str, Any] = task.request
     inputs: dict[str, str] = req.get("inputs", {})
 
+    sources = {slot: storage.get_bytes(input_key(task.id, slot)) for slot in inputs}
+
     def rgb(slot: str) -> Any:
-        return to_rgb(storage.get_bytes(input_key(task.id, slot))) if slot in inputs else None
+        return to_rgb(sources[slot]) if slot in inputs else None
 
     def mask(slot: str) -> Any:
-        return to_mask(storage.get_bytes(input_key(task.id, slot))) if slot in inputs else None
+        return to_mask(sources[slot]) if slot in inputs else None
 
     strokes = tuple(
         BrushStroke(mask=mask(f"mask_{i}"), trajectory=tuple((float(x), float(y)) for x, y in points))
@@ -41,4 +43,5 @@ def build_job(task: TaskRecord, profile: Profile, storage: Storage, out_dir: Pat
         camera=CameraMove(**camera) if camera else None, static_mask=mask("static_mask"),
         dynamic_masks=strokes, seed=int(req.get("seed", 0)), n=int(req.get("n", 1)),
         watermark=bool(req.get("watermark")), out_dir=out_dir,
+        sound=req.get("sound", "off"), voices=tuple(req.get("voices", ())), sources=sources,
     )

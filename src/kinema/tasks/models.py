@@ -73,6 +73,9 @@ class Video:
     height: int
     fps: int
     frames: int
+    # Set when a router passed the upstream's own URLs through instead of storing the file.
+    url: str | None = None
+    watermark_url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

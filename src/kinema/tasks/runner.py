@@ -7,12 +7,14 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 
 from kinema.catalogue import Catalogue
 from kinema.engines.base import StopRequested
 from kinema.engines.registry import EngineSet
 from kinema.errors import InvalidParameter, KinemaError, TaskFailure
+from kinema.job import RemoteVideo, RenderedVideo
 from kinema.media.probe import probe
 from kinema.settings import Settings
 from kinema.storage import Storage
@@ -40,7 +42,8 @@ class TaskRunner:
         try:
             profile = self.catalogue.get(task.model)
             engine = self.engines.for_profile(profile)
-            job = build_job(task, profile, self.storage, work)
+            job = replace(build_job(task, profile, self.storage, work),
+                          on_upstream_id=lambda uid: self._note_upstream(task.id, uid))
             rendered = engine.generate(job, on_progress=lease.progress,
                                        should_stop=lambda: shutdown.is_set() or lease.lost)
             result = {"videos": [asdict(v) for v in self._store(task, rendered)]}
@@ -67,9 +70,23 @@ class TaskRunner:
                                          "kept": done is not None})
         return status if done else None
 
-    def _store(self, task: TaskRecord, rendered: list) -> list[Video]:  # type: ignore[type-arg]
+    def _note_upstream(self, task_id: str, upstream_id: str) -> None:
+        log.info("upstream task", extra={"task_id": task_id, "upstream_task_id": upstream_id})
+        try:
+            self.repo.set_upstream_id(task_id, upstream_id)
+        except Exception:  # tracing only: a database hiccup must not fail the forwarded task
+            log.warning("could not store the upstream task id", exc_info=True,
+                        extra={"task_id": task_id, "upstream_task_id": upstream_id})
+
+    def _store(self, task: TaskRecord, rendered: Sequence[RenderedVideo | RemoteVideo]) -> list[Video]:
         videos = []
         for i, item in enumerate(rendered):
+            if isinstance(item, RemoteVideo):  # router pass-through: keep the upstream's URL
+                videos.append(Video(id=f"{task.id}{i}", key="", watermark_key=None, url=item.url,
+                                    watermark_url=item.watermark_url, duration=item.duration,
+                                    width=item.width, height=item.height, fps=item.fps,
+                                    frames=item.frames))
+                continue
             info = probe(item.path)
             key = f"videos/{task.id}/{i}.mp4"
             self.storage.put_file(key, item.path)
