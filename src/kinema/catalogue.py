@@ -122,11 +122,16 @@ class Catalogue:
     @classmethod
     def load(cls, models_file: Path | None = None) -> Catalogue:
         profiles = {p.name: p for p in DEFAULTS}
+        tables = _read_toml(models_file) if models_file is not None else {}
+        for name, table in tables.items():
+            if name not in ALIASES:
+                profiles[name] = _apply(name, table, profiles, models_file)  # type: ignore[arg-type]
+        # A v3 slug follows its official model's profile (overrides included) unless the file
+        # overrides the slug itself.
         for alias, target in ALIASES.items():
             profiles[alias] = replace(profiles[target], name=alias, alias_of=target)
-        if models_file is not None:
-            for name, table in _read_toml(models_file).items():
-                profiles[name] = _apply(name, table, profiles, models_file)
+            if alias in tables:
+                profiles[alias] = _apply(alias, tables[alias], profiles, models_file)  # type: ignore[arg-type]
         return cls(profiles)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from motion_helpers import H, W, decode, make_job, psnr, render, textured
+from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, textured
 
 from kinema.engines.motion.brush import catmull_rom, path_offsets
 from kinema.errors import TaskFailure

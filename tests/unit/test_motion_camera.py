@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from motion_helpers import FPS, H, W, decode, make_job, probe, psnr, render, shift, similarity
+from tests.unit.motion_helpers import FPS, H, W, decode, make_job, probe, psnr, render, shift, similarity
 
 from kinema.engines.motion.camera import plan_views, view_extent
 from kinema.engines.motion.fit import cover_fit
@@ -30,7 +30,7 @@ def test_output_format_and_first_frame(tmp_path: Path) -> None:
 
 
 def test_first_frame_is_cover_fitted_input(tmp_path: Path) -> None:
-    from motion_helpers import textured
+    from tests.unit.motion_helpers import textured
 
     tall = textured(3, 400, 500)  # different aspect: the engine must scale and centre-crop
     job = make_job(tmp_path, image=tall, camera=CameraMove(type="simple", zoom=-5))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from motion_helpers import decode, make_job, render, similarity
+from tests.unit.motion_helpers import decode, make_job, render, similarity
 
 from kinema.engines.motion.cues import cue_name
 

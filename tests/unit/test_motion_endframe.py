@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from motion_helpers import H, W, decode, make_job, psnr, render, shift, textured
+from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, shift, textured
 
 from kinema.engines.motion import MotionEngine
 

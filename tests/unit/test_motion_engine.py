@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from motion_helpers import H, W, decode, make_job, render, textured
+from tests.unit.motion_helpers import H, W, decode, make_job, render, textured
 
 from kinema.engines.base import StopRequested
 from kinema.engines.motion import MotionEngine
