@@ -18,7 +18,7 @@ err = Console(stderr=True)
 
 def _settings(**overrides: object) -> Settings:
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings.model_validate({k: v for k, v in overrides.items() if v is not None})
     except Exception as exc:
         err.print(f"[red]error:[/red] bad settings: {exc}")
         raise typer.Exit(2) from None

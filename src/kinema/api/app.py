@@ -93,8 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.broker_url:
             from kinema.tasks.celery_dispatch import CeleryDispatcher
 
-            dispatcher = CeleryDispatcher(settings, rt.catalogue)
-            app.state.broker_ping = dispatcher.ping
+            celery = CeleryDispatcher(settings, rt.catalogue)
+            app.state.broker_ping = celery.ping
+            dispatcher = celery
         elif settings.workers > 0:
             pool = rt.pool(settings.workers)
             dispatcher = pool

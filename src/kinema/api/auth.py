@@ -50,7 +50,7 @@ def _jwt_tenant(token: str, pairs: dict[str, str]) -> str:
         raise TokenNotYetValid("token is not valid yet (nbf)") from None
     except jwt.PyJWTError as exc:
         raise AuthInvalid(f"Authorization is invalid: {exc}") from None
-    return "ak:" + issuer
+    return f"ak:{issuer}"
 
 
 def current_tenant(request: Request) -> str:

@@ -38,9 +38,10 @@ def check_url(url: str, *, allow_private: bool) -> str:
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeURL(f"host {host!r} does not resolve") from exc
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
-        if getattr(addr, "ipv4_mapped", None):
-            addr = addr.ipv4_mapped  # type: ignore[union-attr]
+        addr: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+            str(info[4][0]).split("%")[0])
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
         if (addr.is_private or addr.is_loopback or addr.is_link_local or addr.is_multicast
                 or addr.is_reserved or addr.is_unspecified):
             raise UnsafeURL(

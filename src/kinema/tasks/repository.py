@@ -120,7 +120,7 @@ class TaskRepository:
                     continue
                 claimed = s.execute(update(TaskRow).where(TaskRow.id == row.id, runnable).values(
                     lease_owner=owner, lease_expires=now + lease_seconds,
-                    attempts=TaskRow.attempts + 1)).rowcount
+                    attempts=TaskRow.attempts + 1)).rowcount  # type: ignore[attr-defined]
                 if claimed:
                     s.refresh(row)
                     self._set(s, row, TaskStatus.PROCESSING, started=True)
@@ -136,7 +136,7 @@ class TaskRepository:
         with self.sessions.begin() as s:
             return bool(s.execute(update(TaskRow).where(
                 TaskRow.id == task_id, TaskRow.lease_owner == owner,
-                TaskRow.status == TaskStatus.PROCESSING.value).values(**values)).rowcount)
+                TaskRow.status == TaskStatus.PROCESSING.value).values(**values)).rowcount)  # type: ignore[attr-defined]
 
     def set_upstream_id(self, task_id: str, upstream_task_id: str) -> None:
         with self.sessions.begin() as s:
@@ -215,7 +215,7 @@ class TaskRepository:
             for row in rows:
                 if s.execute(update(DeliveryRow).where(
                         DeliveryRow.id == row.id, DeliveryRow.next_attempt_at == row.next_attempt_at)
-                        .values(next_attempt_at=now + lease_seconds)).rowcount:
+                        .values(next_attempt_at=now + lease_seconds)).rowcount:  # type: ignore[attr-defined]
                     s.expunge(row)
                     taken.append(row)
             return taken
