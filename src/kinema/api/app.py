@@ -89,11 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt = build_runtime(settings)
         dispatcher: Dispatcher
         pool = None
+        sweeper = None
         if settings.broker_url:
             from kinema.tasks.celery_dispatch import CeleryDispatcher
+            from kinema.tasks.sweeper import Sweeper
 
-            dispatcher = CeleryDispatcher(settings, rt.catalogue)
+            dispatcher = CeleryDispatcher(settings, rt.catalogue, repo=rt.repo)
             app.state.broker_ping = dispatcher.ping
+            app.state.broker_depth = dispatcher.depth
+            sweeper = Sweeper(rt.repo, dispatcher.submit, every=settings.sweep_seconds,
+                              republish_after=settings.republish_seconds,
+                              broker_url=settings.broker_url)
         elif settings.workers > 0:
             pool = rt.pool(settings.workers)
             dispatcher = pool
@@ -112,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt.sender.start()
         if pool is not None:
             pool.start()
+        if sweeper is not None:
+            sweeper.start()
         log.info("kinema ready", extra={"version": __version__, "workers": settings.workers,
                                         "database": settings.db_url.split("://")[0],
                                         "open_access": settings.open_access})
@@ -120,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if pool is not None:
                 pool.stop()
+            if sweeper is not None:
+                sweeper.stop()
             rt.sender.stop()
 
     app = FastAPI(title="kinema", version=__version__, lifespan=lifespan)
