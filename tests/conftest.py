@@ -7,6 +7,8 @@ import pytest
 
 from tests.support.server import Receiver, Server, start_server
 
+pytest_plugins = ["tests.support.services"]
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -146,3 +148,48 @@ def redis_server() -> Iterator[Redis]:
     server = start_redis()
     yield server
     server.stop()
+
+
+@dataclass
+class Worker:
+    """A real `kinema worker` process (Celery consumer with a broker)."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)  # the whole process group: nothing survives a SIGKILL
+            self.proc.wait(timeout=30)
+
+
+def start_worker(tmp: Path, env: dict[str, str], *args: str, ready: bool = True) -> Worker:
+    """Start `python -m kinema worker ARGS` with `env` on top of the test server's defaults."""
+    from tests.support.server import ROOT
+
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "KINEMA_ALLOW_PRIVATE_URLS": "1",
+                "KINEMA_CALLBACK_BACKOFF": "0.2", "KINEMA_LEASE_SECONDS": "3", **env}
+    tmp.mkdir(parents=True, exist_ok=True)
+    log_path = tmp / f"worker-{uuid.uuid4().hex[:6]}.log"
+    proc = subprocess.Popen([sys.executable, "-m", "kinema", "worker", *args], env=full_env,
+                            stdout=log_path.open("ab"), stderr=subprocess.STDOUT, cwd=tmp,
+                            start_new_session=True)
+    worker = Worker(proc, log_path)
+    deadline = time.monotonic() + 60
+    while ready and time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited with {proc.returncode}:\n{worker.log()}")
+        if " ready." in worker.log():
+            return worker
+        time.sleep(0.1)
+    if ready:
+        worker.kill()
+        raise RuntimeError(f"worker did not start:\n{worker.log()}")
+    return worker

@@ -77,7 +77,8 @@ def run_celery_worker(settings: Settings, concurrency: int = 1, queues: str | No
     worker = app.Worker(
         pool="threads", concurrency=max(1, concurrency), queues=names,
         hostname=f"kinema-{os.getpid()}@{socket.gethostname()}", loglevel=settings.log_level.upper(),
-        without_mingle=True, without_gossip=True, without_heartbeat=True, optimization="fair")
+        without_mingle=True, without_gossip=True, without_heartbeat=True, optimization="fair",
+        quiet=True)
     try:
         worker.start()
     finally:
