@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.integration.test_scale_database import scrape
 from tests.support.media import decode, png_b64
 from tests.support.server import Receiver, start_server
 from tests.support.services import Postgres, Redis, start_worker
@@ -127,6 +128,14 @@ def test_fifty_tasks_survive_a_worker_killed_mid_task(tmp_path: Path, postgres: 
         assert len(got) == total and set(hits.values()) == {1}
         succeeded = {r.json()["task_id"] for r in got if r.json()["task_status"] == "succeed"}
         assert succeeded == set(ids)
+
+        samples = scrape(apis[1])
+        assert samples[("kinema_tasks", (("status", "succeed"),))] == 50
+        assert samples[("kinema_queue_depth", (("queue", "motion"),))] == 0
+        assert samples[("kinema_task_duration_seconds_count", (("engine", "motion"),))] == 50
+        assert samples[("kinema_task_failures_total", (("engine", "motion"),))] == 0
+        with apis[0].client() as c:
+            assert c.get("/readyz").json()["checks"] == {"database": "ok", "broker": "ok"}
     finally:
         receiver.close()
         for w in workers:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
 
-from kinema import __version__
+from kinema import __version__, metrics
 from kinema.api import errors, files, gateway, health, kling, v3
 from kinema.api.context import Services
 from kinema.callbacks import CallbackSender, make_notifier
@@ -149,4 +149,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (kling, gateway, v3, files, health):
         app.include_router(module.router)
+    app.include_router(metrics.router)
     return app
