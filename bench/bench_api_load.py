@@ -39,7 +39,8 @@ uvicorn.run(app, host="127.0.0.1", port={port}, log_level="warning", access_log=
 """
 
 
-async def _drive(url: str, kind: str, clients: int, seconds: float, ids: list[str]) -> tuple[list[float], int]:
+async def _drive(url: str, kind: str, clients: int, seconds: float,
+                 ids: list[str]) -> tuple[list[float], int]:
     body = {"model_name": "kling-v1", "image": png_b64(480, 360, seed=1), "prompt": "slow push in",
             "duration": "5"}
     latencies: list[float] = []
