@@ -54,12 +54,16 @@ async def _drive(url: str, kind: str, clients: int, seconds: float,
             i = n
             while time.monotonic() < stop:
                 t0 = time.perf_counter()
-                if kind == "create":
-                    r = await client.post("/v1/videos/image2video", json=body)
-                elif kind == "query":
-                    r = await client.get(f"/v1/videos/image2video/{ids[i % len(ids)]}")
-                else:
-                    r = await client.get("/const")
+                try:
+                    if kind == "create":
+                        r = await client.post("/v1/videos/image2video", json=body)
+                    elif kind == "query":
+                        r = await client.get(f"/v1/videos/image2video/{ids[i % len(ids)]}")
+                    else:
+                        r = await client.get("/const")
+                except httpx.HTTPError:  # a reset connection counts as an error, not a crash
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code != 200 or r.json().get("code") != 0:
                     errors += 1
