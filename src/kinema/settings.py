@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     callback_attempts: int = Field(8, ge=1)
     callback_backoff: float = Field(2.0, gt=0)
     sweep_seconds: float = Field(30.0, gt=0)
+    # Scale-out: a submitted task unclaimed this long is published again (lost broker message).
+    republish_seconds: float = Field(120.0, gt=0)
+    # Redis re-delivers an unacknowledged message after this; keep it above the longest task.
+    broker_visibility_timeout: int = Field(7200, ge=60)
     watermark_text: str = "kinema"
     watermark_image: Path | None = None
     log_level: str = "INFO"

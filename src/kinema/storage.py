@@ -78,11 +78,21 @@ class LocalStorage:
 
 
 class S3Storage:
+    # SigV4 presigned URLs live at most 7 days.
+    MAX_TTL = 7 * 24 * 3600
+
     def __init__(self, bucket: str, prefix: str, endpoint_url: str | None) -> None:
         import boto3  # optional extra: kinema[scale]
+        from botocore.config import Config
 
+        if not bucket:
+            raise ConfigError("KINEMA_STORAGE_URL must name a bucket: s3://bucket/prefix")
         self.bucket, self.prefix = bucket, prefix.strip("/")
-        self.client = boto3.client("s3", endpoint_url=endpoint_url)
+        # S3-compatible servers (MinIO, Ceph, moto) want path-style addressing; AWS takes both.
+        config = Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"},
+                        s3={"addressing_style": "path" if endpoint_url else "auto"})
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=config)
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{_safe_key(key)}" if self.prefix else _safe_key(key)
@@ -100,7 +110,8 @@ class S3Storage:
 
     def url(self, key: str, ttl: int) -> str:
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=ttl)
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
+            ExpiresIn=min(ttl, self.MAX_TTL))
 
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
@@ -128,5 +139,8 @@ def build_storage(settings: Settings) -> Storage:
     if parts.scheme == "file":
         return LocalStorage(Path(parts.path), settings.base_url, signing_secret(settings))
     if parts.scheme == "s3":
+        if settings.url_ttl > S3Storage.MAX_TTL:
+            raise ConfigError(f"KINEMA_URL_TTL is {settings.url_ttl}s, but S3 presigned URLs last at "
+                              f"most {S3Storage.MAX_TTL}s (7 days)")
         return S3Storage(parts.netloc, parts.path, settings.s3_endpoint_url)
     raise ConfigError(f"KINEMA_STORAGE_URL must be file://... or s3://bucket/prefix, not {url!r}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI, Request, Response
 
-from kinema import __version__
+from kinema import __version__, metrics
 from kinema.api import errors, files, gateway, health, kling, upstream_hook, v3
 from kinema.api.context import Services
 from kinema.callbacks import CallbackSender, make_notifier
@@ -90,11 +90,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt = build_runtime(settings)
         dispatcher: Dispatcher
         pool = None
+        sweeper = None
         if settings.broker_url:
             from kinema.tasks.celery_dispatch import CeleryDispatcher
+            from kinema.tasks.sweeper import Sweeper
 
-            celery = CeleryDispatcher(settings, rt.catalogue)
+            celery = CeleryDispatcher(settings, rt.catalogue, repo=rt.repo)
             app.state.broker_ping = celery.ping
+            app.state.broker_depth = celery.depth
+            sweeper = Sweeper(rt.repo, celery.submit, every=settings.sweep_seconds,
+                              republish_after=settings.republish_seconds,
+                              broker_url=settings.broker_url)
             dispatcher = celery
         elif settings.workers > 0:
             pool = rt.pool(settings.workers)
@@ -115,6 +121,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rt.sender.start()
         if pool is not None:
             pool.start()
+        if sweeper is not None:
+            sweeper.start()
         log.info("kinema ready", extra={"version": __version__, "workers": settings.workers,
                                         "database": settings.db_url.split("://")[0],
                                         "open_access": settings.open_access})
@@ -123,6 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if pool is not None:
                 pool.stop()
+            if sweeper is not None:
+                sweeper.stop()
             rt.sender.stop()
 
     app = FastAPI(title="kinema", version=__version__, lifespan=lifespan)
@@ -147,4 +157,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (kling, gateway, v3, files, health, upstream_hook):
         app.include_router(module.router)
+    app.include_router(metrics.router)
     return app
