@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = build_runtime(settings)
+        # An API process that hands tasks to a broker loads no engines; one that runs
+        # them loads every engine now, so broken weights fail at start-up.
+        rt = build_runtime(settings, preload=set() if settings.broker_url else None)
         dispatcher: Dispatcher
         pool = None
         sweeper = None

@@ -19,15 +19,21 @@ class EngineSet:
         self._lock = threading.Lock()
 
     def for_profile(self, profile: Profile) -> Engine:
-        key = json.dumps([profile.engine, profile.engine_options], sort_keys=True, default=str)
+        key = self._key(profile)
         with self._lock:
             if key not in self._engines:
                 self._engines[key] = self._build(profile.engine, profile.engine_options)
             return self._engines[key]
 
+    @staticmethod
+    def _key(profile: Profile) -> str:
+        return json.dumps([profile.engine, profile.engine_options], sort_keys=True, default=str)
+
     def check(self, profile: Profile, *, has_image_tail: bool) -> None:
-        """Let a loaded engine refuse what it cannot render, at create time (a 1201)."""
-        engine = self.for_profile(profile)
+        """Let a loaded engine refuse what it cannot render, at create time (a 1201).
+        An API process that does not run this engine skips it; the worker refuses instead."""
+        with self._lock:
+            engine = self._engines.get(self._key(profile))
         check = getattr(engine, "check", None)
         if check is not None:
             check(has_image_tail=has_image_tail)

@@ -12,15 +12,20 @@ from kinema.storage import Storage
 from kinema.tasks.models import TaskRecord
 
 
-def input_key(task_id: str, slot: str) -> str:
-    return f"inputs/{task_id}/{slot}"
+def input_key(input_dir: str, slot: str) -> str:
+    return f"inputs/{input_dir}/{slot}"
+
+
+def task_input_key(task: TaskRecord, slot: str) -> str:
+    """Where a task's input `slot` (image, image_tail, static_mask, mask_N) is stored."""
+    return input_key(task.request.get("input_dir", task.id), slot)
 
 
 def build_job(task: TaskRecord, profile: Profile, storage: Storage, out_dir: Path) -> Job:
     req: dict[str, Any] = task.request
     inputs: dict[str, str] = req.get("inputs", {})
 
-    sources = {slot: storage.get_bytes(input_key(task.id, slot)) for slot in inputs}
+    sources = {slot: storage.get_bytes(task_input_key(task, slot)) for slot in inputs}
 
     def rgb(slot: str) -> Any:
         return to_rgb(sources[slot]) if slot in inputs else None

@@ -24,6 +24,10 @@ from kinema.tasks.status import TaskStatus, transition
 Notifier = Callable[[TaskRecord], Iterable[tuple[str, str]]]
 
 
+class DuplicateTaskId(Exception):
+    """The generated task id is taken (two creates in one millisecond drew the same digits)."""
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -60,6 +64,8 @@ class TaskRepository:
                 raise InvalidParameter(
                     "external_task_id", f"{external_task_id!r} is already used by another task"
                 ) from None
+            if self.get(row.id) is not None:
+                raise DuplicateTaskId(row.id) from None
             raise
         return record
 
