@@ -18,7 +18,7 @@ pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
 import av
-import diffusion_fixtures as fixtures
+from tests.support import diffusion as fixtures
 
 from kinema.engines.base import StopRequested
 from kinema.engines.diffusion import DiffusionEngine
