@@ -81,12 +81,13 @@ class _NoDispatch:
         return None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """`runtime`: one built beforehand (serve does, so config errors stop it before uvicorn)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = build_runtime(settings)
+        rt = runtime or build_runtime(settings)
         dispatcher: Dispatcher
         pool = None
         if settings.broker_url:
