@@ -162,7 +162,7 @@ def test_broken_weights_folder_stops_serve_at_start_up(weights: dict[str, Path],
         [sys.executable, "-m", "kinema", "serve", "--port", str(free_port())],
         env={**_base_env(), **env}, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT)
     output = proc.stdout + proc.stderr
-    assert proc.returncode != 0, output
+    assert proc.returncode == 2, output
     assert str(broken) in output, output
     lines = [line for line in output.splitlines() if line.strip()]
     assert "error" in lines[-1].lower() and str(broken) in lines[-1], output
