@@ -50,8 +50,8 @@ def models_toml(weights: dict[str, Path]) -> str:
         # fps 1 x 5 s = 5 frames asked -> 5 (already 4k+1)
         + model("wan-flf2v", weights["flf"], fps=1, extra=end_frame_std)
         + model("ltx-video", weights["ltx"], fps=2, extra='base = "kinema-motion"\n')
-        # more steps, so the render outlasts a few progress writes (one every 0.5 s)
-        + model("wan-progress", weights["wan"], fps=1, steps=24, extra='base = "kling-v2-1"\n')
+        # 64 steps: even an idle CPU denoises for a few progress writes (one per 0.5 s)
+        + model("wan-progress", weights["wan"], fps=1, steps=64, extra='base = "kling-v2-1"\n')
     )
 
 
