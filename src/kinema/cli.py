@@ -8,6 +8,7 @@ import threading
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from kinema.settings import Settings
 
@@ -35,6 +36,7 @@ def serve(
 
     from kinema import logs
     from kinema.api import create_app
+    from kinema.api.app import api_preload, build_runtime
     from kinema.errors import ConfigError
 
     settings = _settings(host=host, port=port, workers=workers)
@@ -46,14 +48,17 @@ def serve(
     elif settings.open_access:
         err.print("[yellow]No KINEMA_API_KEYS or KINEMA_ACCESS_KEYS set: open to one anonymous "
                   "tenant, bound to loopback only.[/yellow]")
+    try:
+        # built here, not in the lifespan: a bad models file or weights folder then ends
+        # with one error line instead of uvicorn's "startup failed" traceback
+        runtime = build_runtime(settings, preload=api_preload(settings))
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2) from None
     err.print(f"kinema listening on http://{settings.host}:{settings.port} "
               f"(data in {settings.data_dir})")
-    try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_config=None, access_log=False)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    uvicorn.run(create_app(settings, runtime=runtime), host=settings.host, port=settings.port,
+                log_config=None, access_log=False)
 
 
 @app.command()
@@ -76,7 +81,7 @@ def worker(
     try:
         rt = build_runtime(settings)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+        err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(2) from None
     pool = rt.pool(concurrency)
     done = threading.Event()

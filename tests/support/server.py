@@ -63,7 +63,8 @@ class Server:
 
 
 def start_server(tmp: Path, env: dict[str, str] | None = None, *, port: int | None = None,
-                 data_dir: Path | None = None, args: tuple[str, ...] = ()) -> Server:
+                 data_dir: Path | None = None, args: tuple[str, ...] = (),
+                 start_timeout: float = 60) -> Server:
     port = port or free_port()
     data_dir = data_dir or tmp / "data"
     full_env = {
@@ -85,7 +86,7 @@ def start_server(tmp: Path, env: dict[str, str] | None = None, *, port: int | No
         start_new_session=True)
     server = Server(url=f"http://127.0.0.1:{port}", proc=proc, data_dir=data_dir,
                     env=full_env, log_path=log_path)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")

@@ -18,12 +18,12 @@ pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
 import av
-import diffusion_fixtures as fixtures
 
 from kinema.engines.base import StopRequested
 from kinema.engines.diffusion import DiffusionEngine
 from kinema.errors import ConfigError, InvalidParameter
 from kinema.job import Job
+from tests.support import diffusion as fixtures
 
 pytestmark = pytest.mark.heavy
 
@@ -201,7 +201,9 @@ def _copy(src: Path, dst: Path) -> Path:
     return dst
 
 
-@pytest.mark.parametrize("breakage", ["missing", "empty", "not_json", "no_class", "no_component", "bad_weights", "t2v", "unknown_class"])
+@pytest.mark.parametrize("breakage", [
+    "missing", "empty", "not_json", "no_class", "no_component", "bad_weights", "t2v", "unknown_class",
+])
 def test_broken_weights_folder_is_a_config_error(weights: dict[str, Path], tmp_path: Path, breakage: str) -> None:
     folder = tmp_path / "broken"
     expect = str(folder)

@@ -75,6 +75,12 @@ def build_runtime(settings: Settings, *, preload: set[str] | None = None) -> Run
                    engines=engines, sender=sender)
 
 
+def api_preload(settings: Settings) -> set[str] | None:
+    """An API process that hands tasks to a broker loads no engines; one that runs them
+    loads every engine at start, so broken weights fail before the first request."""
+    return set() if settings.broker_url else None
+
+
 class _NoDispatch:
     """API-only process without a broker: separate `kinema worker` processes poll the database."""
 
@@ -82,14 +88,13 @@ class _NoDispatch:
         return None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """`runtime`: one built beforehand (serve does, so config errors stop it before uvicorn)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # An API process that hands tasks to a broker loads no engines; one that runs
-        # them loads every engine now, so broken weights fail at start-up.
-        rt = build_runtime(settings, preload=set() if settings.broker_url else None)
+        rt = runtime or build_runtime(settings, preload=api_preload(settings))
         dispatcher: Dispatcher
         pool = None
         sweeper = None

@@ -52,6 +52,10 @@ class EngineSet:
                                 watermark_image=self.settings.watermark_image)
         if kind == "diffusion":
             try:
+                # the package imports torch lazily, so ask for the extra itself here
+                import diffusers  # noqa: F401
+                import torch  # noqa: F401
+
                 from kinema.engines.diffusion import DiffusionEngine
             except ImportError as exc:
                 raise ConfigError(

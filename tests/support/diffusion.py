@@ -11,7 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-WORDS = ["a", "the", "cat", "dog", "runs", "walks", "in", "on", "park", "beach", "slowly", "quickly", "camera", "zoom", "dance", "monkey"]
+WORDS = [
+    "a", "the", "cat", "dog", "runs", "walks", "in", "on", "park", "beach", "slowly", "quickly",
+    "camera", "zoom", "dance", "monkey",
+]
 
 
 def tiny_text_encoder() -> tuple[Any, Any]:
