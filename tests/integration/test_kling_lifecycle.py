@@ -234,3 +234,18 @@ def test_health_and_request_ids_in_logs(server) -> None:
         assert bad.json()["request_id"] == bad.headers["x-request-id"]
     lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
     assert any(line.get("request_id") == "req-test-123" for line in lines)
+
+
+def test_watermark_info_adds_a_watermarked_twin(server) -> None:
+    data = finished(server, create(server, watermark_info={"enabled": True}))
+    video = data["task_result"]["videos"][0]
+    assert data["watermark_info"] == {"enabled": True}
+    clean = decode(httpx.get(video["url"]).content, keep=slice(0, 1)).frames[0].astype(int)
+    marked = decode(httpx.get(video["watermark_url"]).content, keep=slice(0, 1)).frames[0].astype(int)
+    diff = np.abs(clean - marked).max(axis=2) > 24
+    assert diff.any(), "the watermark is visible"
+    ys, xs = np.nonzero(diff)
+    # Confined to one small area (a corner mark), not spread over the frame.
+    assert (np.ptp(ys) + 1) * (np.ptp(xs) + 1) < 0.1 * diff.size
+    plain = finished(server, create(server))
+    assert "watermark_url" not in plain["task_result"]["videos"][0]
