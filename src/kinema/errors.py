@@ -71,7 +71,13 @@ class ConfigError(Exception):
 
 
 class TaskFailure(Exception):
-    """An engine failure whose message is safe and useful to show the user."""
+    """An engine failure whose message is safe and useful to show the user; `code` is the
+    Kling code a dialect reports for it (a 1201 when the request itself was the problem)."""
+
+    def __init__(self, message: str, *, code: int = 5000) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
 
 
 RETRYABLE_CODES = frozenset({1302, 1303, 5000, 5001, 5002})

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, textured
 
 from kinema.engines.motion.brush import catmull_rom, path_offsets
 from kinema.errors import TaskFailure
 from kinema.job import BrushStroke
+from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, textured
 
 # A red square centred at output (120, 160); masks are drawn at half the output size.
 SQ = (100, 140, 140, 180)  # x0, y0, x1, y1 in output pixels

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.motion_helpers import FPS, H, W, decode, make_job, probe, psnr, render, shift, similarity
 
 from kinema.engines.motion.camera import plan_views, view_extent
 from kinema.engines.motion.fit import cover_fit
 from kinema.engines.motion.moves import PRESETS, move_from_camera
 from kinema.engines.motion.timing import frame_times
 from kinema.job import CAMERA_AXES, CameraMove
+from tests.unit.motion_helpers import FPS, H, W, decode, make_job, probe, psnr, render, shift, similarity
 
 
 def _first_last(tmp_path: Path, **camera: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.unit.motion_helpers import decode, make_job, render, similarity
 
 from kinema.engines.motion.cues import cue_name
+from tests.unit.motion_helpers import decode, make_job, render, similarity
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, shift, textured
 
 from kinema.engines.motion import MotionEngine
+from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, shift, textured
 
 
 def _pair(dx: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.unit.motion_helpers import H, W, decode, make_job, render, textured
 
 from kinema.engines.base import StopRequested
 from kinema.engines.motion import MotionEngine
 from kinema.errors import TaskFailure
 from kinema.job import BrushStroke, CameraMove
 from kinema.media.watermark import make_watermarker
+from tests.unit.motion_helpers import H, W, decode, make_job, render, textured
 
 
 def test_deterministic_for_a_seed(tmp_path: Path) -> None:

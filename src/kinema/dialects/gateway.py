@@ -81,7 +81,7 @@ def task_view(task: TaskRecord, sign: UrlSigner,
         "metadata": {"duration": req.get("duration"), "fps": out.get("fps"),
                      "width": out.get("width"), "height": out.get("height"),
                      "seed": req.get("seed")},
-        "error": ({"code": 1201 if "1201" in task.status_msg else 5000, "message": task.status_msg}
+        "error": ({"code": task.error_code, "message": task.status_msg}
                   if task.status is TaskStatus.FAILED else None),
     }
     if b64 and urls and read is not None and all(v.key for v in task.videos):

@@ -94,6 +94,7 @@ class TaskRecord:
     upstream_task_id: str | None
     request: dict[str, Any]
     videos: tuple[Video, ...]
+    error_code: int
     created_at: int
     updated_at: int
     started_at: int | None
@@ -107,7 +108,8 @@ class TaskRecord:
             status=TaskStatus(row.status), status_msg=row.status_msg, progress=row.progress,
             attempts=row.attempts, external_task_id=row.external_task_id,
             callback_url=row.callback_url, upstream_task_id=row.upstream_task_id,
-            request=row.request, videos=videos, created_at=row.created_at,
+            request=row.request, videos=videos,
+            error_code=int((row.result or {}).get("error_code", 5000)), created_at=row.created_at,
             updated_at=row.updated_at, started_at=row.started_at, finished_at=row.finished_at,
         )
 

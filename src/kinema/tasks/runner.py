@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, replace
+from typing import Any
 
 from kinema.catalogue import Catalogue
 from kinema.engines.base import StopRequested
@@ -46,7 +47,7 @@ class TaskRunner:
                           on_upstream_id=lambda uid: self._note_upstream(task.id, uid))
             rendered = engine.generate(job, on_progress=lease.progress,
                                        should_stop=lambda: shutdown.is_set() or lease.lost)
-            result = {"videos": [asdict(v) for v in self._store(task, rendered)]}
+            result: dict[str, Any] | None = {"videos": [asdict(v) for v in self._store(task, rendered)]}
             status, msg = TaskStatus.SUCCEED, ""
         except StopRequested:
             lease.stop()
@@ -55,7 +56,9 @@ class TaskRunner:
             log.info("task handed back", extra={"task_id": task.id})
             return None
         except (TaskFailure, InvalidParameter, KinemaError) as exc:
-            status, msg, result = TaskStatus.FAILED, getattr(exc, "message", str(exc)), None
+            status, msg = TaskStatus.FAILED, getattr(exc, "message", str(exc))
+            code: int = getattr(exc, "code", 5000)
+            result = {"videos": [], "error_code": code}
         except Exception:
             ref = uuid.uuid4().hex[:12]
             log.exception("task crashed", extra={"task_id": task.id, "error_ref": ref})

@@ -13,8 +13,8 @@ Every view is `centre . move(e) . safety(s)`: the move starts at identity, so fr
 input image, and `s` is an extra zoom that keeps the view inside the image. Per frame, the
 least such zoom is bisected on the four view corners; `s` eases up to the largest of these
 over the first 20% of the move and then holds (never below the per-frame least), so the
-rest of the move has a constant zoom and a pan is a pure, jitter-free translation. Only a zoom out must see past the image; it
-shows the image's edges mirrored and blurred (see `source.py`).
+rest of the move has a constant zoom and a pan is a pure, jitter-free translation. Only a
+zoom out must see past the image; it shows the image's edges mirrored and blurred (see `source.py`).
 
 The move's progress is `e = ease(t)` (smoothstep by default; "linear" gives a constant
 speed once the safety zoom has settled).

@@ -102,7 +102,7 @@ class Failover:
                         return found
                 if exc.code in FAIL_TASK_CODES:
                     raise TaskFailure(f"upstream {endpoint.url} rejected the task ({exc.code}): "
-                                      f"{exc.message}") from None
+                                      f"{exc.message}", code=exc.code) from None
                 raise _Down(f"refused with {exc.code}: {exc.message}") from None
 
     def _find(self, endpoint: Endpoint) -> str | None:
