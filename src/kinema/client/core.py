@@ -20,20 +20,21 @@ class ClientCore:
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *, api_key: str | None = None,
                  access_key: str | None = None, secret_key: str | None = None,
                  timeout: float = 60.0, retries: int = 3, backoff: float = 1.0,
-                 poll_interval: float = 2.0) -> None:
+                 max_delay: float = 30.0, poll_interval: float = 2.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = make_auth(api_key, access_key, secret_key)
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.max_delay = max_delay
         self.poll_interval = poll_interval
 
     def delay(self, attempt: int, response: httpx.Response | None) -> float:
         """Seconds before retry `attempt` (1-based): Retry-After if given, else jittered backoff."""
         if response is not None:
             try:
-                return min(60.0, float(response.headers.get("retry-after", "")))
+                return min(self.max_delay, float(response.headers.get("retry-after", "")))
             except ValueError:
                 pass
-        return self.backoff * 2 ** (attempt - 1) * (0.75 + random.random() / 2)
+        return min(self.max_delay, self.backoff * 2 ** (attempt - 1)) * (0.75 + random.random() / 2)
 
     @staticmethod
     def parse(response: httpx.Response) -> Any:
