@@ -95,6 +95,13 @@ def drag(page: Any, points: list[tuple[float, float]]) -> list[tuple[float, floa
             for sx, sy in screen]
 
 
+WATCH_PILLS = """() => { window.pills = [];
+  new MutationObserver(() => document.querySelectorAll('#task-list .pill')
+    .forEach((p) => window.pills.push(p.textContent)))
+    .observe(document.querySelector('#task-list'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def submit(page: Any) -> str:
     with page.expect_response(lambda r: r.request.method == "POST"
                               and r.url.endswith("/v1/videos/image2video")) as reply:
@@ -108,9 +115,9 @@ def wait_for_video(page: Any, task_id: str) -> Any:
     card = page.locator(f'li.task[data-task-id="{task_id}"]')
     card.locator("video").wait_for(timeout=120_000)
     assert card.get_attribute("data-status") == "succeed"
-    # the browser fetched and parsed the MP4 (metadata), so it plays inline
+    # the browser fetched the MP4 and decoded a frame of it, so it plays inline
     page.wait_for_function(f'document.querySelector(\'li[data-task-id="{task_id}"] video\')'
-                           '.readyState >= 1', timeout=30_000)
+                           '.readyState >= 2', timeout=30_000)
     src = card.locator("video").get_attribute("src")
     assert src and "/files/videos/" in src
     assert card.locator("a[download]").get_attribute("href") == src
@@ -149,10 +156,19 @@ def test_motion_brush_region_and_trajectory_reach_the_api(browser: Any, keyed_se
     assert "✓" in page.text_content('[data-region="0"]')
     shot(page, "brush.png")
 
+    page.evaluate(WATCH_PILLS)
     task_id = submit(page)
     wait_for_video(page, task_id)
+    seeked = page.evaluate(f"""() => new Promise((done) => {{
+        const v = document.querySelector('li[data-task-id="{task_id}"] video');
+        v.addEventListener('seeked', () => done(v.currentTime), {{once: true}});
+        v.currentTime = 4; }})""")
+    assert seeked > 3.5  # the video can be scrubbed: the browser decodes the whole file
     page.evaluate("window.scrollTo(0, 0)")
     shot(page, "brush-done.png")
+    pills = page.evaluate("window.pills")
+    assert "submitted" in pills and pills[-1] == "succeed"
+    assert any(p.startswith("processing ") and p.endswith("%") for p in pills), pills
     assert not page.errors
 
     req = stored(keyed_server, task_id)
