@@ -208,13 +208,14 @@ def generate(
         req = validate(draft, catalogue, ImageLimits(
             max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels,
             allow_private_urls=True))
-        engine = EngineSet(catalogue, settings).for_profile(catalogue.get(req.model))
+        profile = catalogue.get(req.model)
+        engine = EngineSet(catalogue, settings).for_profile(profile)
     except KinemaError as exc:
         raise _fail(exc.message, exc.code) from None
     except ConfigError as exc:
         raise _fail(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="kinema-") as tmp, _progress() as bar:
-        job = _job(req, Path(tmp))
+        job = _job(req, profile.engine_options, Path(tmp))
         task = bar.add_task(f"{req.model} {req.output.width}x{req.output.height}", total=100)
         try:
             videos = engine.generate(job, on_progress=lambda f: bar.update(task, completed=f * 100),
@@ -228,7 +229,7 @@ def generate(
                     f"{req.duration} s, seed {req.seed})", highlight=False)
 
 
-def _job(req: Any, out_dir: Path) -> Any:
+def _job(req: Any, engine_options: dict[str, Any], out_dir: Path) -> Any:
     """The Job a worker would build for this request (tasks/jobs.py), from memory, not storage."""
     from kinema.job import BrushStroke, Job
     from kinema.media.images import to_mask, to_rgb
@@ -244,7 +245,7 @@ def _job(req: Any, out_dir: Path) -> Any:
                dynamic_masks=tuple(BrushStroke(mask=to_mask(imgs[f"mask_{i}"].data), trajectory=t)
                                    for i, t in enumerate(req.trajectories)),
                seed=req.seed, n=req.n, watermark=req.watermark, out_dir=out_dir,
-               engine_options={})
+               engine_options=dict(engine_options))
 
 
 def _client(server: str, api_key: str | None, access_key: str | None, secret_key: str | None) -> Any:
