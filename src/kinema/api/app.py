@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 
@@ -165,4 +166,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for module in (kling, gateway, v3, files, health, upstream_hook):
         app.include_router(module.router)
     app.include_router(metrics.router)
+    _mount_playground(app)
     return app
+
+
+def _mount_playground(app: FastAPI) -> None:
+    """The playground: / serves the page and /web/ its files; it calls the public API like any client."""
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
+    web_dir = Path(__file__).resolve().parent.parent / "web"
+
+    @app.get("/", include_in_schema=False)
+    async def playground() -> FileResponse:
+        return FileResponse(web_dir / "index.html", media_type="text/html",
+                            headers={"cache-control": "no-cache"})
+
+    app.mount("/web", StaticFiles(directory=web_dir), name="web")

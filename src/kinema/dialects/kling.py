@@ -128,4 +128,5 @@ def task_object(task: TaskRecord, sign: UrlSigner) -> dict[str, Any]:
         "created_at": task.created_at,
         "updated_at": task.updated_at,
         "task_result": {"videos": videos},
+        "task_progress": task.progress_percent,  # kinema extra: 0-100, clients ignore unknown keys
     }
