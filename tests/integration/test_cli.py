@@ -14,7 +14,7 @@ from PIL import Image
 from tests.support.media import cover_fit, decode, encode, psnr, textured
 from tests.support.server import ROOT, Server
 
-AK, SK = "ak-one", "sk-one-secret-0123456789abcdef"
+AK, SK = "ak-one", "sk-one-secret-0123456789abcdef-0123"
 
 
 def kinema(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -23,7 +23,7 @@ from kinema.client import (
 from tests.support.media import decode, encode, psnr, textured
 from tests.support.server import Server
 
-AK, SK = "ak-one", "sk-one-secret-0123456789abcdef"
+AK, SK = "ak-one", "sk-one-secret-0123456789abcdef-0123"
 # The fixture's secret is 30 bytes; PyJWT's advice about 32 is not what these tests are about.
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 
