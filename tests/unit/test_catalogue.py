@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,13 @@ def test_a_bad_models_file_is_a_clear_config_error(tmp_path: Path, text: str, wo
 def test_a_missing_models_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="models file"):
         Catalogue.load(tmp_path / "absent.toml")
+
+
+def test_the_readme_models_file_example_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Dialects\n", 1)[1].split("\n## ", 1)[0]
+    (example,) = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    cat = Catalogue.load(write(tmp_path, example))
+    assert cat.get("kling-v2.1-i2v").engine == "diffusion" and cat.get("kling-v2-1").queue == "gpu"
+    house = cat.get("house-style")
+    assert house.fps == 12 and house.allows("camera", "std", 10) and not house.allows("camera", "pro", 5)
