@@ -33,6 +33,8 @@ class Profile:
     )
     cfg_scale: bool = True
     fixed_mode: bool = False  # a model with one mode ignores `mode`
+    # Controls that only work silently: with sound on they are refused (v2-6's end frame).
+    silent_only: tuple[str, ...] = ()
     engine: str = "motion"
     engine_options: dict[str, Any] = field(default_factory=dict)
     queue: str | None = None
@@ -48,7 +50,8 @@ class Profile:
         return {
             "model": self.name, "engine": self.engine, "modes": list(self.modes), "fps": self.fps,
             "resolution": self.resolution, "cfg_scale": self.cfg_scale,
-            "camera_types": list(self.camera_types), "alias_of": self.alias_of,
+            "fixed_mode": self.fixed_mode, "camera_types": list(self.camera_types),
+            "silent_only": list(self.silent_only), "alias_of": self.alias_of, "queue": self.queue,
             "controls": {m: {c: list(d) for c, d in cs.items()} for m, cs in self.controls.items()},
         }
 
@@ -61,7 +64,8 @@ _EVERYTHING = _both(*CONTROLS)
 _V2 = dict(cfg_scale=False, fps=24)
 
 DEFAULTS: tuple[Profile, ...] = (
-    Profile(name="kling-v1", fps=30, controls={
+    # v1 renders 720p in both modes (the map lists no 1080p for it).
+    Profile(name="kling-v1", fps=30, resolution={"std": 720, "pro": 720}, controls={
         "std": _both("end_frame", "motion_brush", durations=FIVE),
         "pro": _both("end_frame", "motion_brush", durations=FIVE),
     }),
@@ -76,7 +80,7 @@ DEFAULTS: tuple[Profile, ...] = (
             resolution={"pro": 1080}, **_V2),  # type: ignore[arg-type]
     Profile(name="kling-v2-5-turbo", resolution={"std": 1080, "pro": 1080},
             controls={"pro": _both("end_frame")}, **_V2),  # type: ignore[arg-type]
-    Profile(name="kling-v2-6", controls={
+    Profile(name="kling-v2-6", silent_only=("end_frame",), controls={
         "pro": _both("end_frame", "sound", "voice"),
     }, **_V2),  # type: ignore[arg-type]
     Profile(name="kling-o1-i2v", modes=("std",), fixed_mode=True, resolution={"std": 720},
@@ -94,7 +98,7 @@ ALIASES = {
 
 _OVERRIDABLE = {
     "modes", "fps", "resolution", "controls", "camera_types", "cfg_scale", "fixed_mode",
-    "engine", "engine_options", "queue",
+    "silent_only", "engine", "engine_options", "queue",
 }
 
 
@@ -123,15 +127,20 @@ class Catalogue:
     def load(cls, models_file: Path | None = None) -> Catalogue:
         profiles = {p.name: p for p in DEFAULTS}
         tables = _read_toml(models_file) if models_file is not None else {}
+
+        def aliases() -> None:
+            # A v3 slug follows its official model (overrides included) unless the file
+            # overrides the slug itself.
+            for alias, target in ALIASES.items():
+                if alias not in tables:
+                    profiles[alias] = replace(profiles[target], name=alias, alias_of=target)
+
+        aliases()
         for name, table in tables.items():
-            if name not in ALIASES:
-                profiles[name] = _apply(name, table, profiles, models_file)  # type: ignore[arg-type]
-        # A v3 slug follows its official model's profile (overrides included) unless the file
-        # overrides the slug itself.
-        for alias, target in ALIASES.items():
-            profiles[alias] = replace(profiles[target], name=alias, alias_of=target)
-            if alias in tables:
-                profiles[alias] = _apply(alias, tables[alias], profiles, models_file)  # type: ignore[arg-type]
+            if name in ALIASES:
+                table = {"base": ALIASES[name], **table}
+            profiles[name] = _apply(name, table, profiles, models_file)  # type: ignore[arg-type]
+        aliases()
         return cls(profiles)
 
 
@@ -162,9 +171,29 @@ def _apply(name: str, table: dict[str, Any], profiles: dict[str, Profile], path:
         bad = {c for cs in table["controls"].values() for c in cs} - set(CONTROLS)
         if bad:
             raise ConfigError(f"models file {path}: model {name!r} has unknown controls {sorted(bad)}")
-    for key in ("modes", "camera_types"):
+    _check_shape(name, table, path)
+    for key in ("modes", "camera_types", "silent_only"):
         if key in table:
             table[key] = tuple(table[key])
     if "engine" in table and table["engine"] not in ("motion", "diffusion", "upstream"):
         raise ConfigError(f"models file {path}: model {name!r} has unknown engine {table['engine']!r}")
     return replace(profiles[base_name], name=name, alias_of=None, **table)
+
+
+def _check_shape(name: str, table: dict[str, Any], path: Path) -> None:
+    """Catch the mistakes a hand-written models file makes, at start-up."""
+    where = f"models file {path}: model {name!r}"
+    modes = table.get("modes", ("std", "pro"))
+    if not modes or not set(modes) <= {"std", "pro"}:
+        raise ConfigError(f"{where}: modes must be a non-empty list of 'std' and 'pro'")
+    fps = table.get("fps", 24)
+    if not isinstance(fps, int) or not 1 <= fps <= 120:
+        raise ConfigError(f"{where}: fps must be an integer from 1 to 120")
+    resolution = table.get("resolution", {"std": 720})
+    if not isinstance(resolution, dict) or not all(
+            m in ("std", "pro") and isinstance(v, int) and 16 <= v <= 4096 and v % 2 == 0
+            for m, v in resolution.items()):
+        raise ConfigError(f"{where}: resolution maps 'std'/'pro' to an even short side in pixels")
+    for mode, cs in table.get("controls", {}).items():
+        if mode not in ("std", "pro") or not all(set(d) <= {5, 10} for d in cs.values()):
+            raise ConfigError(f"{where}: controls maps 'std'/'pro' to control = [5, 10] lists")

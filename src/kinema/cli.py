@@ -98,15 +98,26 @@ def worker(
 
 
 @app.command()
-def models() -> None:
+def models(as_json: bool = typer.Option(False, "--json", help="Print JSON, as GET /v1/models.")) -> None:
     """List the model catalogue as it stands after KINEMA_MODELS_FILE."""
+    import json
+
     from rich.table import Table
 
     from kinema.catalogue import Catalogue
+    from kinema.errors import ConfigError
 
     settings = _settings()
+    try:
+        catalogue = Catalogue.load(settings.models_file)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        print(json.dumps([p.as_dict() for p in catalogue.profiles()], indent=2))
+        return
     table = Table("model", "engine", "modes", "fps", "resolution", "controls")
-    for p in Catalogue.load(settings.models_file).profiles():
+    for p in catalogue.profiles():
         controls = "; ".join(f"{m}: {', '.join(f'{c} {list(d)}' for c, d in cs.items())}"
                              for m, cs in p.controls.items()) or "-"
         table.add_row(p.name, p.engine, ",".join(p.modes), str(p.fps),

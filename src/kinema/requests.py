@@ -218,6 +218,9 @@ def _check_capabilities(draft: Draft, profile: Profile, mode: str, used: set[str
         if not profile.allows(control, mode, draft.duration):
             raise InvalidParameter(wire[control], f"model {profile.name} in mode {mode} at "
                                    f"{draft.duration} s does not support {labels[control]}")
+        if "sound" in used and control in profile.silent_only:
+            raise InvalidParameter(wire[control], f"model {profile.name} supports "
+                                   f"{labels[control]} only with sound 'off'")
 
 
 def _check_callback(draft: Draft, limits: ImageLimits) -> str | None:

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from kinema.api.auth import current_tenant
 from kinema.api.body import read_json
 from kinema.api.context import create_task, envelope, find_task, services
+from kinema.api.errors import error_response
 from kinema.api.kling import create_kling
-from kinema.dialects import gateway, kling
+from kinema.dialects import gateway, kling, v3
+from kinema.errors import InvalidRequest, KinemaError
 from kinema.logs import request_id
 
 router = APIRouter(prefix="/kling", tags=["gateway"])
 
 
-@router.post("/v1/videos/image2video")
-async def create(request: Request, tenant: str = Depends(current_tenant)) -> dict[str, Any]:
-    body = await read_json(request)
+def _either(request: Request, exc: KinemaError) -> JSONResponse:
+    """An error before the dialect is known (bad JSON, unknown task id): answer in both
+    shapes at once, the Kling envelope's code/message plus the gateway's `error` object,
+    so a client of either kind reads it."""
+    request.state.dialect = "gateway"
+    body = json.loads(error_response(request, exc).body)
+    request.state.dialect = "kling"
+    body.update(json.loads(error_response(request, exc).body))
+    return JSONResponse(body, status_code=exc.http_status)
+
+
+@router.post("/v1/videos/image2video", response_model=None)
+async def create(request: Request, tenant: str = Depends(current_tenant)) -> Any:
+    try:
+        body = await read_json(request)
+        if not isinstance(body, dict):
+            raise InvalidRequest("the request body must be a JSON object")
+    except KinemaError as exc:
+        return _either(request, exc)
     if kling.is_kling_body(body):
         return await create_kling(request, body, tenant)
     request.state.dialect = "gateway"
@@ -27,12 +47,17 @@ async def create(request: Request, tenant: str = Depends(current_tenant)) -> dic
     return {"task_id": task.id, "status": "queued"}
 
 
-@router.get("/v1/videos/image2video/{ident}")
-async def query(ident: str, request: Request, tenant: str = Depends(current_tenant)) -> dict[str, Any]:
-    task = await find_task(request, tenant, ident)
+@router.get("/v1/videos/image2video/{ident}", response_model=None)
+async def query(ident: str, request: Request, tenant: str = Depends(current_tenant)) -> Any:
+    try:
+        task = await find_task(request, tenant, ident)
+    except KinemaError as exc:
+        return _either(request, exc)
     svc = services(request)
     # A task is always answered in the dialect it was created in.
+    request.state.dialect = task.dialect
     if task.dialect == "gateway":
-        request.state.dialect = "gateway"
         return await run_in_threadpool(gateway.task_view, task, svc.sign, svc.storage.get_bytes)
+    if task.dialect == "v3":
+        return v3.task_result(task, svc.sign)
     return envelope(kling.task_object(task, svc.sign), request_id.get())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from kinema.api.auth import current_tenant
 from kinema.api.body import read_json
@@ -20,10 +21,11 @@ async def task_result(request: Request, task_id: str = Query(..., min_length=1),
                       tenant: str = Depends(current_tenant)) -> dict[str, Any]:
     task = await find_task(request, tenant, task_id)
     svc = services(request)
+    # A task is always answered in the dialect it was created in.
     if task.dialect == "kling":
         return envelope(kling.task_object(task, svc.sign), request_id.get())
     if task.dialect == "gateway":
-        return gateway.task_view(task, svc.sign)
+        return await run_in_threadpool(gateway.task_view, task, svc.sign, svc.storage.get_bytes)
     return v3.task_result(task, svc.sign)
 
 

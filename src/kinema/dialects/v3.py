@@ -131,9 +131,12 @@ def parse(slug: str, body: Any, known_models: list[str]) -> Draft:
     schema = SLUGS.get(slug)
     if schema is None:
         if slug in known_models:
-            schema = V21  # a model added by the models file takes the common v2.1 body
+            # Any other catalogue name (kinema-motion, one added by the models file)
+            # takes the common v2.1 body.
+            schema = V21
         else:
-            raise InvalidParameter("slug", f"unknown model {slug!r}; known: {', '.join(sorted(SLUGS))}")
+            known = ", ".join(sorted(set(SLUGS) | set(known_models)))
+            raise InvalidParameter("slug", f"unknown model {slug!r}; known: {known}")
     return parse_body(schema, body).draft(slug)
 
 
