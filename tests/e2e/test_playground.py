@@ -6,9 +6,7 @@ database and the mask images in its storage."""
 from __future__ import annotations
 
 import io
-import json
 import os
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -125,9 +123,7 @@ def wait_for_video(page: Any, task_id: str) -> Any:
 
 
 def stored(server: Server, task_id: str) -> dict[str, Any]:
-    with sqlite3.connect(server.data_dir / "kinema.db") as db:
-        (request,) = db.execute("SELECT request FROM tasks WHERE id = ?", (task_id,)).fetchone()
-    return json.loads(request) if isinstance(request, str) else request
+    return server.task_row(task_id)["request"]
 
 
 def stored_mask(server: Server, task_id: str, slot: str) -> np.ndarray:

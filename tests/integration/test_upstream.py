@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,6 +142,12 @@ def test_camera_task_is_forwarded_and_rehosted(pair: tuple[Server, Server, list[
                                            "pan": 6, "tilt": 0, "roll": 0, "zoom": 0}
     assert stored(front, task_id)["upstream_task_id"] == there["task_id"]
     assert there["task_id"] in front.log()  # traceable in the front's logs too
+    assert done["task_info"]["upstream_task_id"] == there["task_id"]
+    listing = subprocess.run(
+        [sys.executable, "-m", "kinema", "tasks", "--server", front.url],
+        capture_output=True, text=True, env={**front.env, "COLUMNS": "250"}, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    assert task_id in listing.stdout and there["task_id"] in listing.stdout  # `kinema tasks`
 
     # Re-hosted: served by the front, byte for byte what the upstream made.
     front_url = done["task_result"]["videos"][0]["url"]

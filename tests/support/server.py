@@ -43,6 +43,23 @@ class Server:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
 
+    def task_row(self, task_id: str) -> dict[str, Any]:
+        """The stored row of a task, read straight from the server's database (any backend)."""
+        from sqlalchemy import create_engine, text
+
+        url = self.env.get("KINEMA_DATABASE_URL") or f"sqlite:///{self.data_dir / 'kinema.db'}"
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                row = dict(conn.execute(text("SELECT * FROM tasks WHERE id = :id"),
+                                        {"id": task_id}).mappings().one())
+        finally:
+            engine.dispose()
+        for key in ("request", "result"):
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+        return row
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kinema.catalogue import Catalogue
 from kinema.engines.registry import EngineSet
+from kinema.logs import request_id
 from kinema.media.images import ImageLimits
 from kinema.requests import Draft, validate
 from kinema.settings import Settings
@@ -57,3 +58,16 @@ async def find_task(request: Request, tenant: str, ident: str) -> TaskRecord:
 
 def envelope(data: Any, request_id: str) -> dict[str, Any]:
     return {"code": 0, "message": "SUCCEED", "request_id": request_id, "data": data}
+
+
+async def task_reply(request: Request, task: TaskRecord) -> dict[str, Any]:
+    """A task in the dialect it was created in, whichever query path asked."""
+    from kinema.dialects import gateway, kling, v3
+
+    svc = services(request)
+    request.state.dialect = task.dialect
+    if task.dialect == "gateway":
+        return await run_in_threadpool(gateway.task_view, task, svc.sign, svc.storage.get_bytes)
+    if task.dialect == "v3":
+        return v3.task_result(task, svc.sign)
+    return envelope(kling.task_object(task, svc.sign), request_id.get())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,16 +24,17 @@ def dialect_of(request: Request) -> str:
     return "v3" if request.url.path.startswith("/v3/") else "kling"
 
 
-def error_response(request: Request, exc: KinemaError) -> JSONResponse:
-    dialect = dialect_of(request)
+def error_body(dialect: str, exc: KinemaError) -> dict[str, Any]:
     if dialect == "v3":
-        body: dict = {"code": exc.http_status, "reason": exc.reason, "message": exc.message,
-                      "metadata": {"kling_code": exc.code, **({"field": exc.field} if exc.field else {})}}
-    elif dialect == "gateway":
-        body = {"error": {"code": exc.code, "message": exc.message, "type": exc.reason.lower()}}
-    else:
-        body = {"code": exc.code, "message": exc.message, "request_id": request_id.get()}
-    return JSONResponse(body, status_code=exc.http_status)
+        return {"code": exc.http_status, "reason": exc.reason, "message": exc.message,
+                "metadata": {"kling_code": exc.code, **({"field": exc.field} if exc.field else {})}}
+    if dialect == "gateway":
+        return {"error": {"code": exc.code, "message": exc.message, "type": exc.reason.lower()}}
+    return {"code": exc.code, "message": exc.message, "request_id": request_id.get()}
+
+
+def error_response(request: Request, exc: KinemaError) -> JSONResponse:
+    return JSONResponse(error_body(dialect_of(request), exc), status_code=exc.http_status)
 
 
 def install(app: FastAPI) -> None:

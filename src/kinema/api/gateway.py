@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from kinema.api.auth import current_tenant
 from kinema.api.body import read_json
-from kinema.api.context import create_task, envelope, find_task, services
-from kinema.api.errors import error_response
+from kinema.api.context import create_task, find_task, task_reply
+from kinema.api.errors import error_body
 from kinema.api.kling import create_kling
-from kinema.dialects import gateway, kling, v3
+from kinema.dialects import gateway, kling
 from kinema.errors import InvalidRequest, KinemaError
-from kinema.logs import request_id
 
 router = APIRouter(prefix="/kling", tags=["gateway"])
 
@@ -25,10 +22,7 @@ def _either(request: Request, exc: KinemaError) -> JSONResponse:
     """An error before the dialect is known (bad JSON, unknown task id): answer in both
     shapes at once, the Kling envelope's code/message plus the gateway's `error` object,
     so a client of either kind reads it."""
-    request.state.dialect = "gateway"
-    body = json.loads(error_response(request, exc).body)
-    request.state.dialect = "kling"
-    body.update(json.loads(error_response(request, exc).body))
+    body = {**error_body("gateway", exc), **error_body("kling", exc)}
     return JSONResponse(body, status_code=exc.http_status)
 
 
@@ -53,11 +47,4 @@ async def query(ident: str, request: Request, tenant: str = Depends(current_tena
         task = await find_task(request, tenant, ident)
     except KinemaError as exc:
         return _either(request, exc)
-    svc = services(request)
-    # A task is always answered in the dialect it was created in.
-    request.state.dialect = task.dialect
-    if task.dialect == "gateway":
-        return await run_in_threadpool(gateway.task_view, task, svc.sign, svc.storage.get_bytes)
-    if task.dialect == "v3":
-        return v3.task_result(task, svc.sign)
-    return envelope(kling.task_object(task, svc.sign), request_id.get())
+    return await task_reply(request, task)

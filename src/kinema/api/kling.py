@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kinema.api.auth import current_tenant
 from kinema.api.body import read_json
-from kinema.api.context import create_task, envelope, find_task, services
+from kinema.api.context import create_task, envelope, find_task, services, task_reply
 from kinema.dialects import kling
 from kinema.logs import request_id
 
@@ -31,8 +31,7 @@ async def create(request: Request, tenant: str = Depends(current_tenant)) -> dic
 
 @router.get("/v1/videos/image2video/{ident}")
 async def query(ident: str, request: Request, tenant: str = Depends(current_tenant)) -> dict[str, Any]:
-    task = await find_task(request, tenant, ident)
-    return envelope(kling.task_object(task, services(request).sign), request_id.get())
+    return await task_reply(request, await find_task(request, tenant, ident))
 
 
 @router.get("/v1/videos/image2video")

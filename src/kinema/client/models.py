@@ -22,6 +22,7 @@ class Task:
     status: str  # submitted | processing | succeed | failed
     status_msg: str = ""
     external_task_id: str | None = None
+    upstream_task_id: str | None = None  # kinema's router mode: the id at the upstream
     created_at: int = 0
     updated_at: int = 0
     videos: tuple[Video, ...] = ()
@@ -53,6 +54,7 @@ class Task:
             id=str(data.get("task_id", "")), status=status,
             status_msg=str(data.get("task_status_msg") or ""),
             external_task_id=(data.get("task_info") or {}).get("external_task_id") or None,
+            upstream_task_id=(data.get("task_info") or {}).get("upstream_task_id") or None,
             created_at=int(data.get("created_at") or 0), updated_at=int(data.get("updated_at") or 0),
             videos=videos, progress=max(0, min(100, int(progress))), raw=data)
 

@@ -122,7 +122,9 @@ def task_object(task: TaskRecord, sign: UrlSigner) -> dict[str, Any]:
         "task_id": task.id,
         "task_status": task.status.value,
         "task_status_msg": task.status_msg,
-        "task_info": {"external_task_id": task.external_task_id or ""},
+        # upstream_task_id is kinema's own (router mode); clients ignore unknown keys.
+        "task_info": {"external_task_id": task.external_task_id or "",
+                      **({"upstream_task_id": task.upstream_task_id} if task.upstream_task_id else {})},
         "watermark_info": {"enabled": watermark},
         "final_unit_deduction": "1" if task.status is TaskStatus.SUCCEED else "0",
         "created_at": task.created_at,
