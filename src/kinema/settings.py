@@ -31,6 +31,7 @@ class Settings(BaseSettings):
 
     url_ttl: int = Field(86400, ge=60)
     lease_seconds: float = Field(30.0, gt=0)
+    progress_seconds: float = Field(0.5, gt=0)
     max_attempts: int = Field(3, ge=1)
     max_active_tasks: int = Field(0, ge=0)
     max_body_bytes: int = 160 * 1024 * 1024

@@ -51,7 +51,7 @@ def models_toml(weights: dict[str, Path]) -> str:
         + model("wan-flf2v", weights["flf"], fps=1, extra=end_frame_std)
         + model("ltx-video", weights["ltx"], fps=2, extra='base = "kinema-motion"\n')
         # 64 steps: even an idle CPU denoises for a few progress writes (one per 0.5 s)
-        + model("wan-progress", weights["wan"], fps=1, steps=64, extra='base = "kling-v2-1"\n')
+        + model("wan-progress", weights["wan"], fps=1, steps=200, extra='base = "kling-v2-1"\n')
     )
 
 
@@ -70,7 +70,8 @@ def diffusion_server(tmp_path_factory: pytest.TempPathFactory, weights: dict[str
     tmp = tmp_path_factory.mktemp("diffusion-server")
     models_file = tmp / "models.toml"
     models_file.write_text(models_toml(weights))
-    srv = start_server(tmp, {"KINEMA_MODELS_FILE": str(models_file), "KINEMA_WORKERS": "1"},
+    srv = start_server(tmp, {"KINEMA_MODELS_FILE": str(models_file), "KINEMA_WORKERS": "1",
+                                "KINEMA_PROGRESS_SECONDS": "0.05"},
                        start_timeout=TIMEOUT)
     yield srv
     srv.kill()

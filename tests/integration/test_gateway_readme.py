@@ -23,10 +23,10 @@ def dialect_examples() -> list[str]:
 
 
 def quick_start_image() -> str:
-    """The quick start's $IMG: a 640x360 gradient PNG (small enough for a curl argument)."""
-    assert "Image.linear_gradient('L').resize((640,360))" in (ROOT / "README.md").read_text()
+    """The quick start's $IMG: its 640x360 PNG (small enough for a curl argument)."""
+    assert "Image.effect_mandelbrot((640, 360), (-2.2, -1, 1, 1), 200)" in (ROOT / "README.md").read_text()
     buf = io.BytesIO()
-    Image.linear_gradient("L").resize((640, 360)).convert("RGB").save(buf, "PNG")
+    Image.effect_mandelbrot((640, 360), (-2.2, -1, 1, 1), 200).convert("RGB").save(buf, "PNG")
     return b64(buf.getvalue())
 
 

@@ -35,7 +35,8 @@ class TaskRunner:
 
     def run(self, task: TaskRecord, owner: str, shutdown: threading.Event) -> TaskStatus | None:
         """Run `task`, which `owner` has claimed; returns the final status (None if handed back)."""
-        lease = Lease(self.repo, task.id, owner, self.settings.lease_seconds)
+        lease = Lease(self.repo, task.id, owner, self.settings.lease_seconds,
+                      progress_every=self.settings.progress_seconds)
         work = self.settings.data_dir / "work" / f"{task.id}-{uuid.uuid4().hex[:8]}"
         started = time.monotonic()
         log.info("task started", extra={"task_id": task.id, "model": task.model, "attempt": task.attempts})
@@ -106,7 +107,9 @@ class TaskRunner:
 class Lease:
     """Keeps a task's lease alive from a side thread and records progress, throttled."""
 
-    def __init__(self, repo: TaskRepository, task_id: str, owner: str, seconds: float) -> None:
+    def __init__(self, repo: TaskRepository, task_id: str, owner: str, seconds: float, *,
+                 progress_every: float = 0.5) -> None:
+        self.progress_every = progress_every
         self.repo, self.task_id, self.owner, self.seconds = repo, task_id, owner, seconds
         self.lost = False
         self._progress: float | None = None
@@ -126,7 +129,7 @@ class Lease:
         self._progress = max(self._progress or 0.0, min(fraction, 0.99))
 
     def _loop(self) -> None:
-        interval = min(self.seconds / 3, 0.5)
+        interval = min(self.seconds / 3, self.progress_every)
         last_beat = 0.0
         while not self._stop.wait(interval):
             now = time.monotonic()
