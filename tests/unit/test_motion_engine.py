@@ -9,17 +9,26 @@ import pytest
 
 from kinema.engines.base import StopRequested
 from kinema.engines.motion import MotionEngine
+from kinema.engines.motion.timing import Variant
 from kinema.errors import TaskFailure
-from kinema.job import BrushStroke, CameraMove
+from kinema.job import BrushStroke, CameraMove, Job
 from kinema.media.watermark import make_watermarker
-from tests.unit.motion_helpers import H, W, decode, make_job, render, textured
+from tests.unit.motion_helpers import H, W, decode, make_job, psnr, render, textured
 
 
 def test_deterministic_for_a_seed(tmp_path: Path) -> None:
     job = make_job(tmp_path / "a", seed=42, prompt="orbit")
     again = make_job(tmp_path / "b", seed=42, prompt="orbit")
+    engine = MotionEngine()
+
+    def rendered(j: Job) -> list[bytes]:
+        return [f.tobytes() for f in engine.frames(j, Variant.for_seed(j.seed), engine.options)]
+
+    # The rendered frames are identical; the encoded files match to well within codec noise
+    # (x264 was seen to vary by a few levels on a heavily loaded machine).
+    assert rendered(job) == rendered(again)
     fa, fb = decode(render(job)[0].path), decode(render(again)[0].path)
-    assert all(np.array_equal(x, y) for x, y in zip(fa, fb, strict=True))
+    assert len(fa) == len(fb) and min(psnr(x, y) for x, y in zip(fa, fb, strict=True)) > 40
 
 
 def test_n_videos_differ(tmp_path: Path) -> None:
