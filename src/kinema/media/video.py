@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 import av
 import cv2
@@ -59,11 +59,13 @@ class VideoWriter:
         self.frames = 0
 
     def write(self, frame: np.ndarray) -> None:
-        """Queue one RGB uint8 frame of the writer's size."""
+        """Queue one uint8 frame of the writer's size: RGB (h, w, 3), or I420 (h * 3 / 2, w)."""
         if self._error is not None:
             raise self._error
-        if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
-            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}x{self.width}x3 uint8")
+        if frame.dtype != np.uint8 or frame.shape not in (
+                (self.height, self.width, 3), (self.height * 3 // 2, self.width)):
+            raise ValueError(f"frame {frame.shape} {frame.dtype} is not {self.height}x{self.width} "
+                             "RGB or I420 uint8")
         self._queue.put(frame)
         self.frames += 1
 
@@ -95,8 +97,9 @@ class VideoWriter:
             while (item := self._queue.get()) is not _DONE:
                 # OpenCV's BT.601 limited-range I420 matches swscale's default within
                 # rounding and is ~15x faster than PyAV's per-frame reformat.
-                yuv = cv2.cvtColor(item, cv2.COLOR_RGB2YUV_I420)  # type: ignore[call-overload]
-                vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+                frame = cast(np.ndarray, item)
+                yuv = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420)
+                vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")  # type: ignore[arg-type]
                 # Explicit timestamps: without them x264's rate control sees whatever the
                 # wrapper guesses, and the same frames could encode to different bytes.
                 vf.pts, vf.time_base = index, self._time_base

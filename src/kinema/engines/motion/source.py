@@ -15,6 +15,9 @@ import numpy as np
 from kinema.engines.motion.fit import cover_fit
 
 _AFFINE_EPS = 1e-12
+# Chroma pixel c sits at luma pixel 2c + 0.5 (I420 siting as OpenCV converts it).
+_CHROMA_TO_LUMA = np.array([[2.0, 0, 0.5], [0, 2.0, 0.5], [0, 0, 1.0]])
+_LUMA_TO_CHROMA = np.linalg.inv(_CHROMA_TO_LUMA)
 
 
 class WarpSource:
@@ -35,12 +38,40 @@ class WarpSource:
         pad = math.ceil(margin * max(self.kx, self.ky)) + 2 if margin > 0 else 0
         self.pad = pad
         self.canvas = _mirror_margin(base, pad) if pad else base
+        self._planes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._fitted_i420: np.ndarray = np.empty(0, np.uint8)
         # Fitted pixel index -> canvas pixel index.
         self.to_canvas = np.array([
             [self.kx, 0, 0.5 * self.kx - 0.5 + pad],
             [0, self.ky, 0.5 * self.ky - 0.5 + pad],
             [0, 0, 1.0],
         ])
+
+    def render_i420(self, view: np.ndarray) -> np.ndarray:
+        """The output frame as I420 (what the encoder takes), warping the planes directly:
+        half the pixels of an RGB warp, and no colour conversion per frame."""
+        if self._planes is None:
+            y8, u8, v8 = _i420_planes(self.canvas)
+            self._planes = (y8.astype(np.uint16) << 8, u8, v8)
+            self._fitted_i420 = cv2.cvtColor(self.fitted, cv2.COLOR_RGB2YUV_I420)
+        if np.allclose(view, np.eye(3), atol=1e-10):
+            return self._fitted_i420
+        y, u, v = self._planes
+        w, h = self.width, self.height
+        m = self.to_canvas @ view
+        mc = _LUMA_TO_CHROMA @ m @ _CHROMA_TO_LUMA
+        out = np.empty((h * 3 // 2, w), np.uint8)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        border = cv2.BORDER_REPLICATE
+        # Luma is warped in 16 bits: OpenCV's 8-bit bilinear path blends with coarse weights,
+        # which showed up as pan jitter (0.055 px against 0.042 px).
+        luma = cv2.warpPerspective(y, m.astype(np.float32), (w, h), flags=flags, borderMode=border)
+        cv2.convertScaleAbs(luma, dst=out[:h], alpha=1 / 256)
+        for plane, rows in ((u, out[h : h + h // 4]), (v, out[h + h // 4 :])):
+            warped = cv2.warpPerspective(plane, mc.astype(np.float32), (w // 2, h // 2), flags=flags,
+                                         borderMode=border)
+            rows[:] = warped.reshape(h // 4, w)
+        return out
 
     def render(self, view: np.ndarray) -> np.ndarray:
         """The output frame for a 3x3 map from output pixel to fitted pixel."""
@@ -55,6 +86,16 @@ class WarpSource:
         return cv2.warpPerspective(
             self.canvas, m.astype(np.float32), size, flags=flags, borderMode=cv2.BORDER_REPLICATE
         )
+
+
+def _i420_planes(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    h, w = rgb.shape[:2]
+    even = rgb[: h - h % 2, : w - w % 2]  # I420 needs even sides; one edge pixel is spare
+    h, w = even.shape[:2]
+    yuv = cv2.cvtColor(np.ascontiguousarray(even), cv2.COLOR_RGB2YUV_I420)
+    quarter = h * w // 4
+    chroma = yuv[h:].reshape(-1)
+    return yuv[:h], chroma[:quarter].reshape(h // 2, w // 2), chroma[quarter:].reshape(h // 2, w // 2)
 
 
 def _mirror_margin(image: np.ndarray, pad: int) -> np.ndarray:
