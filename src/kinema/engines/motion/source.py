@@ -67,10 +67,13 @@ class WarpSource:
         # which showed up as pan jitter (0.055 px against 0.042 px).
         luma = cv2.warpPerspective(y, m.astype(np.float32), (w, h), flags=flags, borderMode=border)
         cv2.convertScaleAbs(luma, dst=out[:h], alpha=1 / 256)
-        for plane, rows in ((u, out[h : h + h // 4]), (v, out[h + h // 4 :])):
+        # U then V follow Y as contiguous (h/2 x w/2) planes; h/2 may be odd, so index flat.
+        flat, quarter = out.reshape(-1), (h // 2) * (w // 2)
+        for i, plane in enumerate((u, v)):
+            start = h * w + i * quarter
             warped = cv2.warpPerspective(plane, mc.astype(np.float32), (w // 2, h // 2), flags=flags,
                                          borderMode=border)
-            rows[:] = warped.reshape(h // 4, w)
+            flat[start : start + quarter] = warped.reshape(-1)
         return out
 
     def render(self, view: np.ndarray) -> np.ndarray:
