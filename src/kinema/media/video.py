@@ -7,6 +7,7 @@ flat whatever the clip length.
 
 from __future__ import annotations
 
+import importlib
 import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +23,41 @@ import numpy as np
 from kinema.job import Job, RenderedVideo
 
 _DONE = object()
+
+
+def _x264_asm() -> str | None:
+    """x264's `asm` setting: AVX2 at most, or None to leave x264's own CPU detection.
+
+    x264's AVX-512 code reads uninitialised heap memory when MB-tree rate control meets
+    B-frames (both on at crf + veryfast), so the same frames could encode to different
+    bytes depending on what the heap held: run to run within one process, mostly under
+    load. Evidence: with AVX-512 enabled the output changes with glibc's MALLOC_PERTURB_
+    (PyAV's bundled x264 core 165 and Debian's ffmpeg/x264 core 164 alike); capped at
+    AVX2, or with mbtree=0 or bframes=0, it does not. Every CPU x264 runs AVX-512 on has
+    AVX2 with FMA3/BMI2 (what x264's "AVX2" name sets), so the cap is safe, and it cost
+    no measurable speed here (720p, frame and slice threads).
+    """
+    features: dict[str, bool] = {}
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
+        try:
+            features = dict(getattr(importlib.import_module(module), "__cpu_features__", {}))
+            break
+        except ImportError:
+            continue
+    return "asm=AVX2" if features.get("AVX512F") and features.get("AVX2") else None
+
+
+_ASM = _x264_asm()
+
+
+def _encoder_options(crf: int, preset: str, options: Mapping[str, str] | None) -> dict[str, str]:
+    """libx264 options: crf, preset, the caller's own, and the AVX-512 cap unless the
+    caller set `asm` in x264-params."""
+    opts = {"crf": str(crf), "preset": preset, **(options or {})}
+    params = opts.get("x264-params", "")
+    if _ASM is not None and "asm" not in {p.split("=", 1)[0] for p in params.split(":") if p}:
+        opts["x264-params"] = f"{params}:{_ASM}" if params else _ASM
+    return opts
 
 
 class VideoWriter:
@@ -46,7 +82,7 @@ class VideoWriter:
         stream = self._container.add_stream("libx264", rate=fps)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset, **(options or {})}
+        stream.options = cast(dict[str, object], _encoder_options(crf, preset, options))
         # PyAV defaults encoders to slice threads; x264's frame threads (what the ffmpeg CLI
         # uses) are ~20% faster on 2 cores but hold more frames (~+70 MB at 1080p).
         stream.codec_context.thread_type = thread_type
