@@ -21,7 +21,7 @@ from kinema.engines.registry import EngineSet
 from kinema.logs import request_id
 from kinema.media.images import ImageLimits
 from kinema.settings import Settings
-from kinema.storage import build_storage
+from kinema.storage import Storage, build_storage
 from kinema.tasks.db import make_engine, migrate, session_factory
 from kinema.tasks.pool import WorkerPool
 from kinema.tasks.repository import TaskRepository
@@ -38,15 +38,15 @@ class Runtime:
     settings: Settings
     catalogue: Catalogue
     repo: TaskRepository
-    storage: object
+    storage: Storage
     engines: EngineSet
     sender: CallbackSender
 
     def sign(self, key: str) -> tuple[str, int]:
-        return self.storage.url(key, self.settings.url_ttl), self.settings.url_ttl  # type: ignore[attr-defined]
+        return self.storage.url(key, self.settings.url_ttl), self.settings.url_ttl
 
     def runner(self) -> TaskRunner:
-        return TaskRunner(self.repo, self.storage, self.engines, self.catalogue,  # type: ignore[arg-type]
+        return TaskRunner(self.repo, self.storage, self.engines, self.catalogue,
                           self.settings)
 
     def pool(self, size: int) -> WorkerPool:
@@ -118,8 +118,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.settings = settings
         app.state.runtime = rt
         app.state.services = Services(
-            settings=settings, catalogue=rt.catalogue, repo=rt.repo, storage=rt.storage,  # type: ignore[arg-type]
-            tasks=TaskService(rt.repo, rt.storage, dispatcher,  # type: ignore[arg-type]
+            settings=settings, catalogue=rt.catalogue, repo=rt.repo, storage=rt.storage,
+            tasks=TaskService(rt.repo, rt.storage, dispatcher,
                               max_active=settings.max_active_tasks),
             limits=ImageLimits(max_bytes=settings.max_image_bytes,
                                max_pixels=settings.max_image_pixels,
