@@ -111,7 +111,9 @@ def test_fifty_tasks_survive_a_worker_killed_mid_task(tmp_path: Path, postgres: 
         assert set(runs) == set(ids) and set(runs.values()) == {1}, runs
         assert finished_runs(victim.log())[killed] == 0
 
-        # Every callback delivered, none twice (Standard Webhooks ids are delivery ids).
+        # Every callback delivered. Delivery is at least once: the one a worker was sending
+        # when it was SIGKILLed may arrive twice, with the same webhook-id for the receiver
+        # to drop; nothing else may repeat.
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             with db.connect() as conn:
@@ -125,7 +127,10 @@ def test_fifty_tasks_survive_a_worker_killed_mid_task(tmp_path: Path, postgres: 
             total = conn.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
         got = receiver.wait(total, timeout=10)
         hits = Counter(r.headers["webhook-id"] for r in got)
-        assert len(got) == total and set(hits.values()) == {1}
+        with db.connect() as conn:
+            delivery_ids = set(conn.execute(sa.text("SELECT id FROM deliveries")).scalars())
+        assert set(hits) == delivery_ids and len(delivery_ids) == total
+        assert sum(n - 1 for n in hits.values()) <= 1, hits.most_common(3)
         succeeded = {r.json()["task_id"] for r in got if r.json()["task_status"] == "succeed"}
         assert succeeded == set(ids)
 
