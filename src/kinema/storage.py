@@ -9,6 +9,7 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlencode, urlsplit
@@ -115,6 +116,15 @@ class S3Storage:
 
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
+
+
+def url_signer(storage: Storage, ttl: int) -> Callable[[str], tuple[str, int]]:
+    """key -> (URL, seconds it stays valid): what every reply and callback body uses."""
+
+    def sign(key: str) -> tuple[str, int]:
+        return storage.url(key, ttl), ttl
+
+    return sign
 
 
 def signing_secret(settings: Settings) -> bytes:

@@ -21,7 +21,7 @@ from kinema.engines.registry import EngineSet
 from kinema.logs import request_id
 from kinema.media.images import ImageLimits
 from kinema.settings import Settings
-from kinema.storage import Storage, build_storage
+from kinema.storage import Storage, build_storage, url_signer
 from kinema.tasks.db import make_engine, migrate, session_factory
 from kinema.tasks.pool import WorkerPool
 from kinema.tasks.repository import TaskRepository
@@ -42,9 +42,6 @@ class Runtime:
     engines: EngineSet
     sender: CallbackSender
 
-    def sign(self, key: str) -> tuple[str, int]:
-        return self.storage.url(key, self.settings.url_ttl), self.settings.url_ttl
-
     def runner(self) -> TaskRunner:
         return TaskRunner(self.repo, self.storage, self.engines, self.catalogue,
                           self.settings)
@@ -61,11 +58,7 @@ def build_runtime(settings: Settings, *, preload: set[str] | None = None) -> Run
     migrate(db)
     storage = build_storage(settings)
     catalogue = Catalogue.load(settings.models_file)
-
-    def sign(key: str) -> tuple[str, int]:
-        return storage.url(key, settings.url_ttl), settings.url_ttl
-
-    repo = TaskRepository(session_factory(db), make_notifier(sign))
+    repo = TaskRepository(session_factory(db), make_notifier(url_signer(storage, settings.url_ttl)))
     engines = EngineSet(catalogue, settings)
     engines.preload(preload)
     sender = CallbackSender(

@@ -14,7 +14,7 @@ from kinema.logs import request_id
 from kinema.media.images import ImageLimits
 from kinema.requests import Draft, validate
 from kinema.settings import Settings
-from kinema.storage import Storage
+from kinema.storage import Storage, url_signer
 from kinema.tasks.models import TaskRecord
 from kinema.tasks.repository import TaskRepository
 from kinema.tasks.service import TaskService
@@ -31,8 +31,7 @@ class Services:
     engines: EngineSet
 
     def sign(self, key: str) -> tuple[str, int]:
-        ttl = self.settings.url_ttl
-        return self.storage.url(key, ttl), ttl
+        return url_signer(self.storage, self.settings.url_ttl)(key)
 
 
 def services(request: Request) -> Services:
